@@ -1,0 +1,20 @@
+"""semgan: restoring SEM micrographs of weakly conductive samples with an unpaired CycleGAN.
+
+The package is the single source of truth of the book: every chapter imports it and
+stays short. Modules (one concept each):
+
+``images``   reading and writing micrographs, the float32 [0, 1] image contract
+``synth``    procedural SEM-like clean micrographs (the embedded default data)
+``degrade``  blur kernels, fog and the paper's degradation recipes A, B and C
+``data``     datasets on disk, crops, the split by source image, tf.data pipelines
+``realdata`` where the shared real micrographs live (optional)
+``models``   the multi-scale U-Net generator and the PatchGAN discriminator
+``losses``   adversarial, cycle (SSIM), identity and edge losses
+``metrics``  SSIM, PSNR, AG, CON, SF
+``config``   profiles (smoke, book, paper) and ``get_config``
+``train``    the CycleGAN training step and loop
+``results``  result files that record config, seed and versions
+``cli``      ``python -m semgan_core ...``
+"""
+
+__version__ = "0.1.0"
