@@ -61,6 +61,7 @@ def write_json(path: str | os.PathLike, payload: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o644)
         with os.fdopen(fd, "w") as fh:
             json.dump(_jsonable(payload), fh, indent=2, sort_keys=False)
             fh.write("\n")
