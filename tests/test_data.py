@@ -1,0 +1,276 @@
+"""Tests for semgan_core.data: datasets on disk and the tf.data pipelines."""
+
+import itertools
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from semgan_core import cli, data, degrade, images, synth
+
+SMALL = dict(n_crops=20, size=128, n_source=5, progress=False, processes=1)
+
+
+@pytest.fixture(scope="module")
+def dataset_c(tmp_path_factory):
+    """Recipe C (fog and three kernels), default pairing: 18 train and 2 test crops."""
+    out = tmp_path_factory.mktemp("ds") / "C"
+    return out, data.make_dataset(out, recipe="C", seed=3, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def dataset_strict(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds") / "strict"
+    return out, data.make_dataset(out, recipe="A", seed=1, strict_unpaired=True,
+                                  **dict(SMALL, n_crops=12, n_source=6))
+
+
+def _names(folder):
+    return [p.name for p in data.list_images(folder)]
+
+
+def _sources_of(manifest, folder):
+    return {r["source"] for r in manifest["images"].values() if folder in r["folders"]}
+
+
+def _redegrade(clean, info):
+    """Apply the degradation an info dict describes (blur, then fog) to ``clean``."""
+    out = degrade.convolve(clean, degrade.kernel_from_info(info))
+    if info["fog"] is not None:
+        out = degrade.fog(out, beta=info["fog"]["beta"], airlight=info["fog"]["airlight"],
+                          depth=degrade.depth_from_info(info, out.shape))
+    return out
+
+
+# ---------------------------------------------------------------- make_dataset: layout
+def test_layout_and_counts(dataset_c):
+    out, manifest = dataset_c
+    assert sorted(p.name for p in out.iterdir()) == sorted([*data.FOLDERS, "manifest.json"])
+    assert manifest["counts"] == {"trainA": 18, "trainB": 18, "trainA_gt": 18, "testA": 2,
+                                  "testB": 2, "testA_gt": 2, "sources_train": 4,
+                                  "sources_test": 1}
+    for folder in data.FOLDERS:
+        assert len(_names(out / folder)) == manifest["counts"][folder]
+    assert _names(out / "testA") == _names(out / "testA_gt") == _names(out / "testB")
+    # default pairing (the paper's): domain B holds the clean originals of domain A
+    assert _names(out / "trainA") == _names(out / "trainB") == _names(out / "trainA_gt")
+    name = _names(out / "trainB")[0]
+    assert (out / "trainB" / name).read_bytes() == (out / "trainA_gt" / name).read_bytes()
+    image = images.read_image(out / "trainA" / name)
+    assert image.shape == (128, 128) and image.dtype == np.float32
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_manifest_contents(dataset_c):
+    out, manifest = dataset_c
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == json.loads(json.dumps(manifest))
+    assert on_disk == data.read_manifest(out)
+    assert (manifest["recipe"], manifest["seed"], manifest["size"]) == ("C", 3, 128)
+    assert manifest["source"] == "synthetic" and len(manifest["sources"]) == 5
+    assert {"numpy", "python"} <= set(manifest["versions"])
+    assert sorted(manifest["images"]) == sorted(_names(out / "trainA") + _names(out / "testA"))
+    for record in manifest["images"].values():
+        y0, x0, y1, x1 = record["box"]
+        h, w = manifest["sources"][record["source"]]["shape"]
+        assert 0 <= y0 and y1 == y0 + 128 <= h and 0 <= x0 and x1 == x0 + 128 <= w
+        assert record["rot90"] in range(4) and isinstance(record["flip"], bool)
+        assert record["degradation"]["recipe"] == "C" and record["degradation"]["fog"]
+    kernels = {r["degradation"]["kernels"][0]["type"] for r in manifest["images"].values()}
+    assert len(kernels) > 1  # hybrid: one kernel drawn per image
+
+
+def test_split_by_source(dataset_c):
+    _, manifest = dataset_c
+    test, train = _sources_of(manifest, "testA"), _sources_of(manifest, "trainA")
+    assert test and train and not test & train
+    assert _sources_of(manifest, "trainB") == train
+    splits = {s["index"]: s["split"] for s in manifest["sources"]}
+    assert all(splits[s] == "test" for s in test) and all(splits[s] == "train" for s in train)
+
+
+def test_strict_unpaired_domains_are_disjoint(dataset_strict):
+    out, manifest = dataset_strict
+    a, b = _sources_of(manifest, "trainA"), _sources_of(manifest, "trainB")
+    assert a and b and not a & b and not (a | b) & _sources_of(manifest, "testA")
+    assert not set(_names(out / "trainA")) & set(_names(out / "trainB"))
+    assert _names(out / "trainA") == _names(out / "trainA_gt")
+    counts = manifest["counts"]
+    assert counts["trainA"] == counts["trainB"] == 12 - counts["testA"]
+    assert manifest["strict_unpaired"] is True
+
+
+def test_same_seed_same_files_any_process_count(dataset_c, tmp_path):
+    out, _ = dataset_c
+    again = tmp_path / "again"
+    data.make_dataset(again, recipe="C", seed=3, **dict(SMALL, processes=2))
+    for folder in data.FOLDERS:
+        assert _names(again / folder) == _names(out / folder)
+        for name in _names(out / folder):
+            assert (again / folder / name).read_bytes() == (out / folder / name).read_bytes()
+    other = tmp_path / "other"
+    data.make_dataset(other, recipe="C", seed=4, **SMALL)
+    name = _names(other / "testA")[0]
+    assert not (out / "testA" / name).exists() or (
+        (out / "testA" / name).read_bytes() != (other / "testA" / name).read_bytes())
+
+
+def test_blurred_is_the_degraded_clean(dataset_c):
+    out, _ = dataset_c
+    blurred, clean, names, infos = data.load_test_pairs(out)
+    assert blurred.shape == clean.shape == (2, 128, 128) and blurred.dtype == np.float32
+    assert names == _names(out / "testA")
+    for b, c, info in zip(blurred, clean, infos):
+        assert np.abs(b - _redegrade(c, info)).max() <= 1 / 255 + 1e-6
+    b1, _, names1, _ = data.load_test_pairs(out, n=1)
+    assert b1.shape[0] == 1 and names1 == names[:1]
+
+
+# ---------------------------------------------------------------- real source folders
+@pytest.fixture
+def source_dir(tmp_path):
+    folder = tmp_path / "clean"
+    (folder / "sub").mkdir(parents=True)
+    for i in range(4):
+        image, _ = synth.micrograph((150, 170), rng=i)
+        images.write_image(folder / ("sub" if i % 2 else ".") / f"m{i}.png", image)
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def test_real_source_folder(source_dir, tmp_path):
+    manifest = data.make_dataset(tmp_path / "ds", recipe="B", source=source_dir,
+                                 **dict(SMALL, n_crops=12, n_source=None))
+    assert sorted(s["name"] for s in manifest["sources"]) == ["m0.png", "m2.png",
+                                                             "sub/m1.png", "sub/m3.png"]
+    assert manifest["source"] == str(source_dir)
+    assert all(s["shape"] == [150, 170] for s in manifest["sources"])
+    assert manifest["counts"]["testA"] + manifest["counts"]["trainA"] == 12
+
+
+def test_source_errors(source_dir, tmp_path):
+    out = tmp_path / "ds"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data.make_dataset(out, source=tmp_path / "missing", **SMALL)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds 0 image files"):
+        data.make_dataset(out, source=tmp_path / "empty", **SMALL)
+    with pytest.raises(ValueError, match="smaller than the crop size 256"):
+        data.make_dataset(out, source=source_dir, **dict(SMALL, size=256, n_source=None))
+    (source_dir / "bad.png").write_bytes(b"this is not a PNG file")
+    with pytest.raises(ValueError, match="corrupt.*bad.png|bad.png.*corrupt"):
+        data.make_dataset(out, source=source_dir, **dict(SMALL, n_source=None))
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_failed_run_leaves_nothing(tmp_path, monkeypatch):
+    calls = []
+
+    def failing(image, recipe, **kwargs):
+        calls.append(recipe)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return image, {}
+
+    monkeypatch.setattr(degrade, "degrade", failing)
+    with pytest.raises(KeyboardInterrupt):
+        data.make_dataset(tmp_path / "ds", **SMALL)
+    assert len(calls) == 3 and list(tmp_path.iterdir()) == []
+
+
+def test_option_errors(dataset_c, tmp_path):
+    out, _ = dataset_c
+    with pytest.raises(FileExistsError, match="not an empty folder"):
+        data.make_dataset(out, **SMALL)
+    bad = [(dict(recipe="D"), "recipe must be"), (dict(hybrid="x"), "hybrid must be"),
+           (dict(n_crops=1), "n_crops must be an integer >= 2"),
+           (dict(test_fraction=1.0), "test_fraction must be in"),
+           (dict(n_source=1), "n_source must be an integer >= 2"),
+           (dict(seed=-1), "seed must be")]
+    for options, message in bad:
+        with pytest.raises(ValueError, match=message):
+            data.make_dataset(tmp_path / "x", **{**SMALL, **options})
+    (tmp_path / "empty_out").mkdir()  # an empty folder is accepted
+    manifest = data.make_dataset(tmp_path / "empty_out",
+                                 **dict(SMALL, n_crops=9, n_source=None, progress=True))
+    assert len(manifest["sources"]) == 2  # default: one synthetic source per 8 crops
+    assert data.read_manifest(tmp_path / "empty_out")["counts"]["testA"] == 1
+
+
+def test_cli(tmp_path, capsys):
+    args = ["make-dataset", "--recipe", "A", "--out", str(tmp_path / "cli"), "--n-crops",
+            "6", "--size", "128", "--n-source", "3", "--seed", "2", "--quiet"]
+    assert cli.main(args) == 0
+    assert "trainA 5" in capsys.readouterr().out
+    assert cli.main(args) == 2  # the folder now exists
+    assert "semgan: error: make_dataset: output" in capsys.readouterr().err
+    args[args.index("--out") + 1] = str(tmp_path / "cli2")
+    assert cli.main([*args, "--source", str(tmp_path / "nowhere")]) == 2
+
+
+def test_list_images_and_loader_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data.list_images(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="testA_gt"):
+        data.load_test_pairs(tmp_path)
+    with pytest.raises(ValueError, match="n must be"):
+        data.load_test_pairs(tmp_path, n=0)
+
+
+# ---------------------------------------------------------------- tf.data pipelines
+def test_index_stream_epochs_and_skip():
+    stream = list(itertools.islice(data._index_stream(5, seed=0, stream=0, start=0), 15))
+    epochs = [stream[:5], stream[5:10], stream[10:]]
+    assert all(sorted(e) == list(range(5)) for e in epochs) and epochs[0] != epochs[1]
+    late = list(itertools.islice(data._index_stream(5, seed=0, stream=0, start=7), 8))
+    assert late == stream[7:]
+    assert not np.array_equal(data.epoch_permutation(50, seed=0, epoch=0, stream=0),
+                              data.epoch_permutation(50, seed=0, epoch=0, stream=1))
+
+
+def _batches(dataset, n):
+    return [(a.numpy(), b.numpy()) for a, b in dataset.take(n)]
+
+
+def test_unpaired_dataset(dataset_c):
+    out, _ = dataset_c
+    first = _batches(data.unpaired_dataset(out, batch_size=3, seed=5), 7)  # > 1 epoch
+    for a, b in first:
+        assert a.shape == b.shape == (3, 128, 128, 1) and a.dtype == b.dtype == np.float32
+        assert -1 <= a.min() and a.max() <= 1 and -1 <= b.min() and b.max() <= 1
+    again = _batches(data.unpaired_dataset(out, batch_size=3, seed=5), 7)
+    assert all(np.array_equal(x, y) for p, q in zip(first, again) for x, y in zip(p, q))
+    resumed = _batches(data.unpaired_dataset(out, batch_size=3, seed=5, start_step=3), 4)
+    assert all(np.array_equal(x, y) for p, q in zip(first[3:], resumed) for x, y in zip(p, q))
+    other = _batches(data.unpaired_dataset(out, batch_size=3, seed=6), 1)
+    assert not np.array_equal(other[0][0], first[0][0])
+    test = _batches(data.unpaired_dataset(out, split="test", batch_size=2), 1)
+    assert test[0][0].shape == (2, 128, 128, 1)
+    with pytest.raises(ValueError, match="split must be"):
+        data.unpaired_dataset(out, split="val")
+    with pytest.raises(ValueError, match="batch_size must be"):
+        data.unpaired_dataset(out, batch_size=0)
+
+
+def test_paired_dataset_pairs_each_blurred_with_its_clean(dataset_c):
+    out, _ = dataset_c
+    blurred, clean, _, _ = data.load_test_pairs(out, split="train")
+    batches = _batches(data.paired_dataset(out, batch_size=2, seed=1), 5)
+    resumed = _batches(data.paired_dataset(out, batch_size=2, seed=1, start_step=2), 3)
+    assert all(np.array_equal(x, y) for p, q in zip(batches[2:], resumed) for x, y in zip(p, q))
+    for a, c in batches:
+        for one_a, one_c in zip(images.from_model_range(a[..., 0]),
+                                images.from_model_range(c[..., 0])):
+            index = np.argmin(np.abs(blurred - one_a).max(axis=(1, 2)))
+            assert np.abs(blurred[index] - one_a).max() < 1e-6
+            assert np.abs(clean[index] - one_c).max() < 1e-6
+
+
+def test_paired_dataset_needs_ground_truth(dataset_c, tmp_path):
+    out, _ = dataset_c
+    (tmp_path / "trainA").mkdir()
+    with pytest.raises(FileNotFoundError, match="trainA_gt"):
+        data.paired_dataset(tmp_path)
