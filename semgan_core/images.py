@@ -206,8 +206,12 @@ def _write_tiff(path, pixels):
 
 
 def _write_png(path, pixels):
-    """Write uint8 (mode L) or uint16 (mode I;16) gray pixels as a PNG."""
-    Image.fromarray(pixels).save(path, format="PNG")
+    """Write uint8 (mode L) or uint16 (mode I;16) gray pixels as a PNG.
+
+    zlib level 1: about 3x faster than Pillow's default (6) for files ~15 % larger,
+    which matters when ``make-dataset`` writes thousands of crops.
+    """
+    Image.fromarray(pixels).save(path, format="PNG", compress_level=1)
 
 
 def write_image(path, image, *, bit_depth=8):
