@@ -1,0 +1,150 @@
+"""Tests of semgan_core.models: layer structure, shapes, size check, serialisation, FLOPs."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+from keras import layers  # noqa: E402
+
+from semgan_core import models  # noqa: E402
+
+SMALL = 0.0625
+
+
+def _of_type(model, cls):
+    return [layer for layer in model.layers if type(layer) is cls]
+
+
+@pytest.fixture(scope="module")
+def gen():
+    keras.utils.set_random_seed(0)
+    return models.build_generator(SMALL)
+
+
+def _image(size, seed=0, n=1):
+    rng = np.random.default_rng(seed)
+    h, w = (size, size) if isinstance(size, int) else size
+    return rng.uniform(-1, 1, (n, h, w, 1)).astype(np.float32)
+
+
+def test_generator_layer_counts_and_strides(gen):
+    convs = _of_type(gen, layers.Conv2D)
+    deconvs = _of_type(gen, layers.Conv2DTranspose)
+    assert len(convs) == 8 and len(deconvs) == 8
+    assert len(_of_type(gen, models.MultiBlock)) == 14
+    # all but the output layer and, by default, the three bottleneck layers
+    assert len(_of_type(gen, layers.GroupNormalization)) == 12
+    assert [c.strides for c in convs] == [(2, 2)] * 7 + [(1, 1)]
+    assert [d.strides for d in deconvs] == [(1, 1)] + [(2, 2)] * 7
+    assert [c.kernel_size for c in convs] == [(4, 4)] * 7 + [(3, 3)]
+    assert [d.kernel_size for d in deconvs] == [(3, 3)] + [(4, 4)] * 7
+    assert deconvs[-1].filters == 1 and deconvs[-1].activation.__name__ == "tanh"
+
+
+def test_generator_channels_follow_width():
+    g = models.build_generator(0.125)
+    convs = _of_type(g, layers.Conv2D)
+    assert [c.filters for c in convs] == [8, 16, 32, 64, 64, 64, 64, 64]
+    tiny = models.build_generator(0.001)
+    assert all(c.filters == 1 for c in _of_type(tiny, layers.Conv2D))
+
+
+def test_generator_parameter_count_width_one():
+    g = models.build_generator(1.0)
+    assert 70e6 < g.count_params() < 78e6           # 73.44 M for the adopted reading
+    assert [c.filters for c in _of_type(g, layers.Conv2D)] == list(models.ENCODER_CHANNELS)
+
+
+@pytest.mark.parametrize("size", [256, 384, 512, (256, 384)])
+def test_generator_output_shape_equals_input(gen, size):
+    x = _image(size)
+    y = gen(x).numpy()
+    assert y.shape == x.shape
+    assert np.all(np.abs(y) < 1.0) and np.all(np.isfinite(y))
+
+
+def test_check_input_size_rejects_200():
+    with pytest.raises(ValueError,
+                       match=r"check_input_size: image size 200x200 .*multiples of 128"):
+        models.check_input_size(200, 200)
+    with pytest.raises(ValueError, match="0x256"):
+        models.check_input_size(0, 256)
+    models.check_input_size(128, 384)
+
+
+def test_generator_rejects_wrong_size(gen):
+    with pytest.raises(ValueError, match="200x200"):
+        gen(_image(200))
+
+
+def test_width_must_be_positive():
+    with pytest.raises(ValueError, match="build_generator: width must be a positive"):
+        models.build_generator(0)
+    with pytest.raises(ValueError, match="build_discriminator: width"):
+        models.build_discriminator(-1.0)
+
+
+def test_discriminator_patch_map():
+    d = models.build_discriminator(SMALL)
+    convs = _of_type(d, layers.Conv2D)
+    assert len(convs) == 5
+    assert [c.strides for c in convs] == [(2, 2)] * 3 + [(1, 1)] * 2
+    assert all(c.kernel_size == (4, 4) for c in convs)
+    assert len(_of_type(d, layers.GroupNormalization)) == 4
+    assert d(_image(256)).shape == (1, 32, 32, 1)
+    assert d(_image(128)).shape == (1, 16, 16, 1)
+
+
+def test_multiblock_is_residual():
+    block = models.MultiBlock()
+    x = _image(16)
+    block(x)
+    for conv in (block.conv1, block.conv3):
+        conv.kernel.assign(np.zeros(conv.kernel.shape, np.float32))
+    np.testing.assert_array_equal(block(x).numpy(), x)
+
+
+def test_bottleneck_norm_at_128_is_degenerate():
+    x = _image(128, n=3)
+    for norm, constant in ((True, True), (False, False)):
+        keras.utils.set_random_seed(1)
+        g = models.build_generator(0.125, bottleneck_norm=norm)
+        probe = keras.Model(g.input, g.get_layer("enc8_act").output)
+        z = probe(x).numpy()
+        assert z.shape[1:3] == (1, 1)
+        assert bool(np.ptp(z, axis=0).max() == 0.0) is constant
+        assert len(_of_type(g, layers.GroupNormalization)) == (15 if norm else 12)
+
+
+def test_saved_generator_reloads_identically(gen, tmp_path):
+    x = _image(256, seed=3)
+    path = tmp_path / "g.keras"
+    gen.save(path)
+    loaded = keras.saving.load_model(path)
+    assert len(_of_type(loaded, models.MultiBlock)) == 14
+    np.testing.assert_array_equal(loaded(x).numpy(), gen(x).numpy())
+    with pytest.raises(ValueError, match="200x200"):
+        loaded(_image(200))
+
+
+def test_count_flops_matches_hand_count():
+    inp = keras.Input((None, None, 2))
+    x = layers.Conv2D(3, 4, strides=2, padding="same")(inp)
+    out = layers.Conv2DTranspose(5, 4, strides=2, padding="same")(x)
+    model = keras.Model(inp, out)
+    conv = 2 * 16 * 2 * 3 * 8 * 8                  # output 8x8
+    deconv = 2 * 16 * 3 * 5 * 8 * 8                # counted on the 8x8 input
+    assert models.count_flops(model, 16) == conv + deconv
+    block_in = keras.Input((None, None, 4))
+    block = keras.Model(block_in, models.MultiBlock()(block_in))
+    assert models.count_flops(block, (8, 16)) == 2 * (1 + 9) * 4 * 4 * 8 * 16
+
+
+def test_model_table_rows():
+    rows = models.model_table(widths=(0.125, 0.0625), size=128)
+    assert [r["width"] for r in rows] == [0.125, 0.0625]
+    assert rows[0]["generator_params"] > rows[1]["generator_params"] > 0
+    assert rows[0]["discriminator_params"] > rows[1]["discriminator_params"] > 0
+    assert rows[0]["generator_gflop"] > rows[1]["generator_gflop"] > 0
+    with pytest.raises(ValueError, match="200x200"):
+        models.model_table(widths=(0.125,), size=200)
