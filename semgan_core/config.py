@@ -37,7 +37,7 @@ class Config:
     strict_unpaired: bool = False   # draw domains A and B from disjoint source images
     # --- networks ------------------------------------------------------------------
     width: float = 0.25             # channel multiplier (paper: 1.0)
-    bottleneck_norm: bool = True    # instance norm at the 2x2 bottleneck
+    bottleneck_norm: bool = False   # instance norm at the H/128 bottleneck (models.py: measured)
     # --- optimisation --------------------------------------------------------------
     steps: int = 2000               # training steps (0: use epochs)
     epochs: int = 0                 # epochs over trainA (paper: 50); used when steps == 0
@@ -72,14 +72,15 @@ class Config:
 
     def replace(self, **overrides: Any) -> "Config":
         """A copy with ``overrides`` applied (validated like :func:`get_config`)."""
-        return get_config(self.profile, **{**self.to_dict(), **overrides})
+        values = {**self.to_dict(), **overrides}
+        return get_config(values.pop("profile"), **values)
 
 
 _PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(width=0.125, image_size=256, steps=6, n_crops=24, n_source=8,
                   checkpoint_every=3, sample_every=3, log_every=1),
     "book": dict(width=0.25, image_size=256, steps=2000),
-    "paper": dict(width=1.0, image_size=256, steps=0, epochs=50, n_crops=2550,
+    "paper": dict(width=1.0, image_size=256, bottleneck_norm=True, steps=0, epochs=50, n_crops=2550,
                   checkpoint_every=1000, sample_every=1000, log_every=50),
 }
 
