@@ -11,6 +11,9 @@ stays short. Modules (one concept each):
 ``models``   the multi-scale U-Net generator and the PatchGAN discriminator
 ``losses``   adversarial, cycle (SSIM), identity and edge losses
 ``metrics``  SSIM, PSNR, AG, CON, SF
+``baselines`` Wiener, Richardson-Lucy, blind deconvolution, constrained least squares
+``infer``    tiled whole-image inference, loading generators
+``evaluate`` every method over a test set: the paper's tables
 ``config``   profiles (smoke, book, paper) and ``get_config``
 ``train``    the CycleGAN training step and loop
 ``results``  result files that record config, seed and versions

@@ -1,0 +1,158 @@
+"""Tests of semgan_core.evaluate: the methods table, bootstrap intervals, files, the CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import keras
+
+from semgan_core import cli, data, degrade, evaluate, models, synth
+
+EXPECTED_ROWS = [
+    ("blurred", "-"), ("cyclegan", "-"), ("wiener", "assumed"), ("wiener", "oracle"),
+    ("richardson-lucy", "assumed"), ("richardson-lucy", "oracle"),
+    ("blind-deconvolution", "assumed"), ("constrained-least-squares", "assumed"),
+    ("constrained-least-squares", "oracle"), ("ground-truth", "-"),
+]
+
+
+@pytest.fixture(scope="module")
+def smoke_set():
+    """Four 64x64 micrographs degraded with recipe C, all three kernels composed."""
+    clean, blurred, infos = [], [], []
+    for i in range(4):
+        image, _ = synth.micrograph(64, rng=i)
+        degraded, info = degrade.degrade(image, "C", rng=100 + i, hybrid="compose")
+        clean.append(image)
+        blurred.append(degraded)
+        infos.append(info)
+    return np.stack(blurred), np.stack(clean), infos
+
+
+@pytest.fixture(scope="module")
+def generator():
+    keras.utils.set_random_seed(0)
+    return models.build_generator(0.0625)
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_weights(tmp_path, monkeypatch):
+    """Keep the tests independent of weights/ (and fast) even once weights are shipped."""
+    monkeypatch.setattr(evaluate, "WEIGHTS_DIR", tmp_path / "no-weights")
+
+
+def check_table(table, rows):
+    assert list(table.columns) == list(evaluate.TABLE_COLUMNS)
+    assert list(zip(table["method"], table["psf"])) == rows
+    for row in table.itertuples():
+        for m in evaluate.METRICS:
+            mean, lo, hi = getattr(row, m), getattr(row, f"{m}_lo"), getattr(row, f"{m}_hi")
+            if row.method == "ground-truth" and m in ("ssim", "psnr"):
+                assert np.isnan([mean, lo, hi]).all()  # no reference for itself
+                continue
+            assert np.isfinite([mean, lo, hi]).all(), (row.method, m)
+            assert lo <= mean <= hi, (row.method, m)
+        assert row.seconds_per_image >= 0
+
+
+def test_table_is_well_formed(smoke_set, generator):
+    blurred, clean, infos = smoke_set
+    table, per_image = evaluate.evaluate_methods(blurred, clean, infos,
+                                                 generators={"cyclegan": generator},
+                                                 n_boot=200, progress=False)
+    check_table(table, EXPECTED_ROWS)
+    assert len(per_image) == 4 * len(EXPECTED_ROWS)
+    assert set(per_image["image"]) == {"00000", "00001", "00002", "00003"}
+    means = per_image.groupby(["method", "psf"], sort=False)["psnr"].mean()
+    np.testing.assert_allclose(table["psnr"], means.to_numpy())
+    by_row = table.set_index(["method", "psf"])
+    assert (by_row.loc[("ground-truth", "-"), "ag"] > by_row.loc[("blurred", "-"), "ag"])
+    for method in ("wiener", "richardson-lucy", "constrained-least-squares"):  # PSFs used
+        assert by_row.loc[(method, "oracle"), "sf"] != by_row.loc[(method, "assumed"), "sf"]
+
+
+def test_same_seed_same_intervals(smoke_set):
+    blurred, clean, infos = smoke_set
+    kwargs = dict(methods=("blurred", "wiener"), psf_settings=("assumed",), n_boot=100,
+                  progress=False)
+    first, _ = evaluate.evaluate_methods(blurred, clean, infos, rng=3, **kwargs)
+    second, _ = evaluate.evaluate_methods(blurred, clean, infos, rng=3, **kwargs)
+    cols = [c for c in first.columns if c != "seconds_per_image"]
+    pd.testing.assert_frame_equal(first[cols], second[cols])
+    assert list(zip(first["method"], first["psf"])) == [("blurred", "-"), ("wiener", "assumed")]
+
+
+def test_bootstrap_ci_brackets_the_mean():
+    values = np.random.default_rng(0).normal(10, 2, 30)
+    lo, hi = evaluate.bootstrap_ci(values, n_boot=500, rng=1)
+    assert lo < values.mean() < hi
+    assert evaluate.bootstrap_ci([2.0, 2.0, 2.0], n_boot=10) == (2.0, 2.0)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(methods=("wiener", "magic")), r"unknown methods \['magic'\]"),
+    (dict(psf_settings=("exact",)), "psf_settings"),
+    (dict(n_boot=0), "n_boot must be an integer >= 1"),
+    (dict(generators={"wiener": None}), r"generator names \['wiener'\] clash"),
+])
+def test_evaluate_methods_rejects_bad_options(smoke_set, kwargs, match):
+    blurred, clean, infos = smoke_set
+    with pytest.raises(ValueError, match=match):
+        evaluate.evaluate_methods(blurred, clean, infos, progress=False, **kwargs)
+
+
+def test_evaluate_methods_rejects_bad_inputs(smoke_set):
+    blurred, clean, infos = smoke_set
+    with pytest.raises(ValueError, match="oracle' PSF needs every image's degradation info"):
+        evaluate.evaluate_methods(blurred, clean, None, progress=False)
+    with pytest.raises(ValueError, match="same shapes"):
+        evaluate.evaluate_methods(blurred, clean[:3], infos, progress=False)
+    with pytest.raises(ValueError, match="must be a stack"):
+        evaluate.evaluate_methods(blurred[0], clean[0], infos, progress=False)
+    with pytest.raises(ValueError, match="one entry per image"):
+        evaluate.evaluate_methods(blurred, clean, infos[:2], progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data") / "B"
+    data.make_dataset(out, recipe="B", n_crops=10, test_fraction=0.4, size=64,
+                      progress=False)
+    return out
+
+
+def test_run_evaluation_writes_tables_and_record(tiny_dataset, generator, tmp_path):
+    weights = tmp_path / "G.keras"
+    generator.save(weights)
+    record = evaluate.run_evaluation("B", tmp_path / "out", data_dir=tiny_dataset,
+                                     weights=weights, n=3, seed=1, progress=False)
+    table = pd.read_csv(tmp_path / "out" / "table.csv", keep_default_na=False,
+                        na_values=[""])
+    check_table(table, EXPECTED_ROWS)
+    per_image = pd.read_csv(tmp_path / "out" / "per_image.csv")
+    assert len(per_image) == 3 * len(EXPECTED_ROWS)
+    saved = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert saved["seed"] == 1 and saved["n_images"] == 3 and saved["weights"] == str(weights)
+    assert {"numpy", "tensorflow"} <= set(saved["versions"]) and saved["config"]["n"] == 3
+    assert record["table"][1]["method"] == "cyclegan"
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary files left
+    with pytest.raises(ValueError, match="holds recipe B, not A"):
+        evaluate.run_evaluation("A", tmp_path / "x", data_dir=tiny_dataset, progress=False)
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        evaluate.run_evaluation("D", tmp_path / "x", progress=False)
+
+
+def test_cli_evaluate_without_weights(tmp_path, capsys):
+    status = cli.main(["evaluate", "--recipe", "A", "--out", str(tmp_path / "eval"),
+                       "--n", "2", "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "classical methods only" in out and "wrote table.csv" in out
+    saved = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert saved["weights"] is None and "classical methods only" in saved["note"]
+    assert saved["n_images"] == 2 and saved["image_shape"] == [256, 256]
+    table = pd.read_csv(tmp_path / "eval" / "table.csv", keep_default_na=False,
+                        na_values=[""])
+    check_table(table, [r for r in EXPECTED_ROWS if r[0] != "cyclegan"])

@@ -1,0 +1,216 @@
+"""Tests of semgan_core.infer: tiled inference, loading generators, files, the CLI."""
+
+import warnings
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+from scipy import ndimage
+
+import keras
+
+from semgan_core import cli, images, infer, models
+
+
+def identity(batch):
+    return batch
+
+
+def invert(batch):  # a "model" that changes every pixel: x -> 1 - x in [0, 1]
+    return -batch
+
+
+@pytest.fixture(scope="module")
+def generator():
+    keras.utils.set_random_seed(0)
+    return models.build_generator(0.0625)
+
+
+@pytest.fixture(scope="module")
+def generator_file(generator, tmp_path_factory):
+    path = tmp_path_factory.mktemp("weights") / "G.keras"
+    generator.save(path)
+    return path
+
+
+def ramp(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random(shape).astype(np.float32)
+
+
+def with_bar(shape=(128, 160), row=112):
+    image = ramp(shape) * 0.6 + 0.2
+    image[row:] = 0.0
+    image[row + 4:row + 12:2, 10:60] = 1.0  # "text"
+    assert images.find_databar(image) == row
+    return image
+
+
+# --- deblur -----------------------------------------------------------------------------
+
+def test_generator_output_keeps_shape_and_range_for_odd_sizes(generator):
+    out = infer.deblur(generator, ramp((200, 333)), tile=128, batch_size=4)
+    assert out.shape == (200, 333) and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (200, 333), (128, 256), (257, 129), (17, 500)])
+@pytest.mark.parametrize("tile,overlap", [(128, 32), (256, 0), (256, 128)])
+def test_identity_model_gives_the_input_back(shape, tile, overlap):
+    image = ramp(shape)
+    out = infer.deblur(identity, image, tile=tile, overlap=overlap, batch_size=3)
+    assert out.shape == shape and out.dtype == np.float32
+    np.testing.assert_allclose(out, image, atol=1e-5)
+
+
+def test_identity_keras_model_and_integer_input():
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Identity()(inputs))
+    image = (ramp((150, 140)) * 255).astype(np.uint8)
+    np.testing.assert_allclose(infer.deblur(model, image, tile=128), image / 255.0, atol=1e-5)
+
+
+def test_blending_is_seamless_for_a_shift_invariant_model():
+    # a 5x5 mean filter run tile by tile equals the filter on the whole mirrored image
+    conv = keras.layers.Conv2D(1, 5, padding="same", use_bias=False)
+    model = keras.Sequential([keras.Input((None, None, 1)), conv])
+    conv.set_weights([np.full((5, 5, 1, 1), 1 / 25, np.float32)])
+    image = ramp((200, 333))
+    out = infer.deblur(model, image, tile=128, overlap=32)
+    expected = ndimage.uniform_filter(image.astype(np.float64), 5, mode="mirror")
+    assert np.abs(out - expected).max() < 2e-3
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(tile=200), "multiple of 128"),
+    (dict(tile=64), r"tile must be an integer >= 128"),
+    (dict(overlap=129), "overlap must be between 0 and tile / 2"),
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+])
+def test_deblur_rejects_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        infer.deblur(identity, ramp((32, 32)), **kwargs)
+
+
+def test_deblur_rejects_bad_images_and_models():
+    with pytest.raises(ValueError, match="minimum is 16"):
+        infer.deblur(identity, ramp((8, 40)))
+    with pytest.raises(ValueError, match=r"deblur\(image\).*2-D"):
+        infer.deblur(identity, ramp((2, 32, 32)))
+    with pytest.raises(ValueError, match="must return its input's shape"):
+        infer.deblur(lambda b: b[:, :64], ramp((32, 32)), tile=128)
+
+
+# --- load_generator ---------------------------------------------------------------------
+
+def test_load_generator_round_trips_keras_and_weights_files(generator, generator_file,
+                                                            tmp_path):
+    batch = images.to_model_range(ramp((1, 128, 128)))[..., None]
+
+    def same(model):  # eager calls: cheaper than tracing predict for each model
+        np.testing.assert_allclose(np.asarray(model(batch, training=False)),
+                                   np.asarray(generator(batch, training=False)), atol=1e-6)
+
+    same(infer.load_generator(generator_file))
+    weights = tmp_path / "G.weights.h5"
+    generator.save_weights(weights)
+    with pytest.raises(ValueError, match="pass width="):
+        infer.load_generator(weights)
+    same(infer.load_generator(weights, width=0.0625))
+    with warnings.catch_warnings():  # keras warns about each layer it cannot fill
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"cannot load .*G\.weights\.h5"):
+            infer.load_generator(weights, width=0.125)
+
+
+def test_load_generator_errors_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file: .*missing.keras"):
+        infer.load_generator(tmp_path / "missing.keras")
+    (tmp_path / "g.pt").write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"g\.pt: expected a .keras or .weights.h5"):
+        infer.load_generator(tmp_path / "g.pt")
+    (tmp_path / "bad.keras").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"cannot load .*bad\.keras"):
+        infer.load_generator(tmp_path / "bad.keras")
+
+
+# --- deblur_file ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".tif", ".png"])
+def test_deblur_file_keeps_16_bits(tmp_path, suffix):
+    pixels = (ramp((130, 140)) * 65535).astype(np.uint16)
+    src = images.write_image(tmp_path / f"in{suffix}", pixels, bit_depth=16)
+    out = infer.deblur_file(identity, src, tmp_path / f"out{suffix}", tile=128)
+    written = tifffile.imread(out) if suffix == ".tif" else np.asarray(Image.open(out))
+    assert written.dtype == np.uint16
+    assert np.abs(written.astype(int) - pixels).max() <= 1
+    eight = infer.deblur_file(identity, src, tmp_path / "out8.png", bit_depth=8, tile=128)
+    assert np.asarray(Image.open(eight)).dtype == np.uint8
+
+
+def test_deblur_file_keeps_8_bits(tmp_path):
+    src = images.write_image(tmp_path / "in.png", ramp((128, 128)))
+    out = infer.deblur_file(identity, src, tmp_path / "out.tif", tile=128)
+    assert tifffile.imread(out).dtype == np.uint8
+
+
+def test_deblur_file_passes_the_info_bar_through(tmp_path):
+    image = with_bar()
+    src = images.write_image(tmp_path / "bar.tif", image, bit_depth=16)
+    original = images.read_image(src)
+    out = images.read_image(infer.deblur_file(invert, src, tmp_path / "out.tif", tile=128))
+    np.testing.assert_array_equal(out[112:], original[112:])
+    np.testing.assert_allclose(out[:112], 1 - original[:112], atol=1e-4)
+    cropped = infer.deblur_file(invert, src, tmp_path / "crop.tif", crop_databar=True,
+                                tile=128)
+    assert images.read_image(cropped, min_side=16).shape == (112, 160)
+
+
+def test_deblur_file_never_overwrites_its_input(tmp_path):
+    src = images.write_image(tmp_path / "in.png", ramp((128, 128)))
+    before = src.read_bytes()
+    with pytest.raises(ValueError, match="refusing to overwrite the input"):
+        infer.deblur_file(invert, src, src)
+    with pytest.raises(ValueError, match="unsupported output extension '.jpg'"):
+        infer.deblur_file(invert, src, tmp_path / "out.jpg")
+    with pytest.raises(ValueError, match="bit_depth must be None, 8 or 16"):
+        infer.deblur_file(invert, src, tmp_path / "out.png", bit_depth=12)
+    assert src.read_bytes() == before
+
+
+# --- CLI --------------------------------------------------------------------------------
+
+def test_cli_deblur_files_and_folders(generator_file, tmp_path, capsys):
+    folder = tmp_path / "in"
+    for name in ("a.png", "b.tif"):
+        images.write_image(folder / name, ramp((128, 150)))
+    single = images.write_image(tmp_path / "c.png", ramp((130, 128)), bit_depth=16)
+    status = cli.main(["deblur", str(folder), str(single), "--weights", str(generator_file),
+                       "--out", str(tmp_path / "out"), "--tile", "128"])
+    assert status == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.tif", "c.png"]
+    assert np.asarray(Image.open(tmp_path / "out" / "c.png")).dtype == np.uint16
+    assert "deblurred 3 image(s)" in capsys.readouterr().out
+
+
+def test_cli_deblur_bad_file_in_the_middle(generator_file, tmp_path, capsys):
+    good1 = images.write_image(tmp_path / "good1.png", ramp((128, 128)))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    good2 = images.write_image(tmp_path / "good2.png", ramp((128, 128)))
+    status = cli.main(["deblur", str(good1), str(bad), str(good2), "--weights",
+                       str(generator_file), "--out", str(tmp_path / "out"), "--tile", "128"])
+    captured = capsys.readouterr()
+    assert status == 2
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and "bad.png" in errors[0] and errors[0].startswith("semgan:")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good1.png", "good2.png"]
+    assert "; 1 failed" in captured.out
+
+
+def test_cli_deblur_missing_weights(tmp_path, capsys):
+    status = cli.main(["deblur", str(tmp_path), "--weights", str(tmp_path / "none.keras"),
+                       "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "none.keras" in capsys.readouterr().err
