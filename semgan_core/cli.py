@@ -43,16 +43,33 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
     from semgan_core import images, synth
 
+    checks = [(args.kind in synth.KINDS, f"--kind must be one of {', '.join(synth.KINDS)}, "
+               f"got {args.kind!r}"),
+              (args.n >= 1, f"--n must be at least 1, got {args.n}"),
+              (args.size >= images.MIN_SIDE, f"--size must be at least {images.MIN_SIDE} "
+               f"(the smallest side read_image accepts), got {args.size}"),
+              (args.seed >= 0, f"--seed must be >= 0, got {args.seed}")]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"synth: {message}")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"synth: --out {out} exists and is not a folder")
+    stems = [out / f"{args.kind}_{i:04d}" for i in range(args.n)]
+    suffixes = [f".{args.format}"] + (["_mask.npy"] if args.masks else [])
+    taken = [p for s in stems for p in (s.with_name(s.name + x) for x in suffixes)
+             if p.exists()]
+    if taken:
+        raise FileExistsError(f"synth: {taken[0]} already exists ({len(taken)} file(s) "
+                              "would be overwritten); choose another --out; nothing written")
     rng = np.random.default_rng(args.seed)
-    for i in range(args.n):
+    for stem in stems:
         image, mask = synth.micrograph(args.size, kind=args.kind, rng=rng,
                                        noise=args.noise)
-        images.write_image(out / f"{args.kind}_{i:04d}.{args.format}", image,
+        images.write_image(stem.with_name(f"{stem.name}.{args.format}"), image,
                            bit_depth=args.bit_depth)
         if args.masks:
-            np.save(out / f"{args.kind}_{i:04d}_mask.npy", mask)
+            np.save(stem.with_name(f"{stem.name}_mask.npy"), mask)
     print(f"wrote {args.n} {args.kind} micrographs ({args.size}x{args.size}) to {out}")
     return 0
 
@@ -69,6 +86,74 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          paired=args.paired, progress=not args.quiet)
     print(f"trained {report.get('steps')} steps; generator saved to "
           f"{report.get('generator_path')}")
+    return 0
+
+
+_WRITABLE = (".tif", ".tiff", ".png")
+
+
+def _deblur_inputs(inputs: list[str]):
+    """Expand files and folders into (path, error message or None), in order."""
+    from semgan_core import data
+
+    for name in inputs:
+        path = Path(name)
+        if not path.is_dir():
+            yield path, None if path.is_file() else f"{path}: no such file or folder"
+            continue
+        found = data.list_images(path)
+        if not found:
+            yield path, f"{path}: folder holds no image files"
+        yield from ((p, None) for p in found)
+
+
+def _deblur_one(model, path: Path, target: Path, args: argparse.Namespace) -> str | None:
+    """Restore one file; return None, or a one-line error naming the file."""
+    from semgan_core import infer
+
+    try:
+        infer.deblur_file(model, path, target, crop_databar=args.crop_databar,
+                          bit_depth=args.bit_depth, tile=args.tile, overlap=args.overlap)
+    except (ValueError, TypeError, OSError) as exc:
+        return str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+    return None
+
+
+def _cmd_deblur(args: argparse.Namespace) -> int:
+    from semgan_core import infer
+
+    model = infer.load_generator(args.weights, width=args.width)
+    out, written, failed = Path(args.out), set(), 0
+    for path, error in _deblur_inputs(args.inputs):
+        target = out / (path.stem + (path.suffix if path.suffix.lower() in _WRITABLE
+                                     else ".png"))
+        if error is None and target in written:
+            error = f"{path}: output {target} was already written from another input"
+        if error is None:
+            error = _deblur_one(model, path, target, args)
+        if error is None:
+            written.add(target)
+            print(f"{path} -> {target}")
+        else:
+            failed += 1
+            print("semgan: error: " + " ".join(error.split()), file=sys.stderr)
+    print(f"deblurred {len(written)} image(s) into {out}"
+          + (f"; {failed} failed" if failed else ""))
+    return 2 if failed else 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from semgan_core import evaluate
+
+    record = evaluate.run_evaluation(args.recipe, args.out, data_dir=args.data,
+                                     weights=args.weights, n=args.n, seed=args.seed,
+                                     progress=not args.quiet)
+    columns = ["method", "psf", *evaluate.METRICS, "seconds_per_image"]
+    print(pd.DataFrame(record["table"])[columns].to_string(index=False, float_format="%.4g"))
+    print(f"evaluated {record['n_images']} test images of recipe {args.recipe}; wrote "
+          f"table.csv, per_image.csv and evaluation.json to {args.out}")
     return 0
 
 
@@ -129,6 +214,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set steps=500 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("deblur", help="restore micrographs with a trained generator",
+                       description="Restore image files (or every image in a folder) tile "
+                       "by tile and write them, under the same names, to --out; the input's "
+                       "bit depth is kept and an info bar is passed through unchanged. A bad "
+                       "file prints one line and the rest are still processed; the exit "
+                       "status is 2 if any failed. Inputs are never overwritten.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument("--weights", required=True,
+                   help="generator: a .keras file (e.g. RUN_DIR/generator_G.keras) or "
+                   ".weights.h5 with --width")
+    p.add_argument("--width", type=float, default=None,
+                   help="channel width of a .weights.h5 generator")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--tile", type=int, default=256, help="tile side, a multiple of 128")
+    p.add_argument("--overlap", type=int, default=32, help="overlap of tiles in pixels")
+    p.add_argument("--crop-databar", action="store_true",
+                   help="drop the instrument's info bar instead of passing it through")
+    p.add_argument("--bit-depth", type=int, choices=(8, 16), default=None,
+                   help="output bit depth (default: the input's)")
+    p.set_defaults(func=_cmd_deblur)
+
+    p = sub.add_parser("evaluate", help="the paper's tables: every method on a test set",
+                       description="Run the blurred input, the generator and the classical "
+                       "baselines (assumed and oracle PSF) over a recipe's test set; write "
+                       "table.csv (means with 95% bootstrap intervals), per_image.csv and "
+                       "evaluation.json.")
+    p.add_argument("--recipe", choices=("A", "B", "C"), required=True)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--data", default=None,
+                   help="dataset folder (default: build the recipe's test split)")
+    p.add_argument("--weights", default=None,
+                   help="generator .keras file (default: weights/cyclegan_<recipe>.keras if "
+                   "shipped, else classical methods only)")
+    p.add_argument("--n", type=int, default=None, help="evaluate the first N test images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_evaluate)
     return parser
 
 
