@@ -8,6 +8,8 @@ instrument's info bar and maps images to and from the model range [-1, 1].
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import secrets
 import sys
@@ -30,6 +32,10 @@ _BAR_TOL = 0.08  # a pixel within this of black (white) is info-bar background
 _BAR_MIN_ROWS = 4  # the shortest info bar
 _STACK_HINT = ("read it with tifffile.imread(path, key=0) and pass the slice to "
                "images.as_image")
+
+
+class _StackError(Exception):
+    """A TIFF with several full-size images (pages or series)."""
 
 
 def _validate(array, name, func):
@@ -113,11 +119,26 @@ def _to_gray(data):
     return gray
 
 
+@contextlib.contextmanager
+def _quiet_tifffile():
+    """Mute tifffile's logger: its warnings on bad files would be a second stderr line."""
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _read_tiff(path):
-    """Pixels of a TIFF's first series, gray; palette applied; stacks kept 3-D."""
-    with tifffile.TiffFile(path) as tif:
+    """Pixels of a TIFF's only series, gray; palette applied; stacks kept 3-D."""
+    with _quiet_tifffile(), tifffile.TiffFile(path) as tif:
         if len(tif.pages) == 0 or not tif.series:  # tifffile only logs a bad offset
             raise ValueError("no image in the file (bad header or first-page offset)")
+        full = [s for s in tif.series if not s.keyframe.subfiletype & 1]  # not reduced
+        if len(full) > 1:
+            raise _StackError(f"holds {len(full)} images (multi-page TIFF)")
         series, page = tif.series[0], tif.pages[0]
         data = series.asarray()
         palette = page.photometric == tifffile.PHOTOMETRIC.PALETTE
@@ -182,6 +203,9 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE):
     is_tiff = path.suffix.lower() in (".tif", ".tiff")
     try:
         data = _read_tiff(path) if is_tiff else _read_pillow(path)
+    except _StackError as exc:
+        raise ValueError(f"read_image: {path} {exc}, not one 2-D image; "
+                         f"{_STACK_HINT}") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad file
         kind = "TIFF" if is_tiff else path.suffix.lstrip(".").upper()
         raise ValueError(f"read_image: {path}: cannot read this {kind} file (corrupt, "

@@ -297,6 +297,30 @@ def test_stacks_are_rejected(tmp_path):
         images.as_image(np.zeros((5, SIDE, SIDE), np.float32), name="frames")
 
 
+def test_multi_page_tiff_is_rejected(tmp_path):
+    path = tmp_path / "pages.tif"
+    tifffile.imwrite(path, np.zeros((SIDE, SIDE), np.uint8))
+    tifffile.imwrite(path, np.ones((SIDE, SIDE), np.uint8), append=True)
+    with pytest.raises(ValueError, match=r"pages\.tif holds 2 images \(multi-page TIFF\), "
+                                         r"not one 2-D image.*key=0"):
+        images.read_image(path)
+
+
+def test_reduced_resolution_page_is_ignored(tmp_path):
+    path = tmp_path / "thumb.tif"
+    image = _random()
+    tifffile.imwrite(path, np.uint8(np.round(image * 255)))
+    tifffile.imwrite(path, np.zeros((32, 32), np.uint8), append=True, subfiletype=1)
+    np.testing.assert_allclose(images.read_image(path), image, atol=0.5 / 255)
+
+
+def test_bad_tiff_logs_nothing(tmp_path, caplog):
+    (tmp_path / "bad_offset.tif").write_bytes(b"II*\x00" + b"\xff" * 100)
+    with pytest.raises(ValueError, match="no image in the file"):
+        images.read_image(tmp_path / "bad_offset.tif")
+    assert not [r for r in caplog.records if r.name.startswith("tifffile")]
+
+
 def test_too_small(tmp_path):
     path = images.write_image(tmp_path / "small.png", _random((64, 200)))
     with pytest.raises(ValueError, match=r"small\.png is 64x200 pixels \(H x W\); the "
