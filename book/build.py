@@ -59,6 +59,10 @@ def execute(notebook: Path, dest: Path, *, profile: str, timeout: int = 3600) ->
     work = dest / "work" / notebook.stem
     work.mkdir(parents=True, exist_ok=True)
     params = {"profile": profile, "results_dir": str(dest / "results")}
+    # The kernel inherits this process's environment: a headless MPLBACKEND (Agg, set
+    # for tests and make) would stop figures from being embedded in the notebook.
+    saved_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters=params, cwd=str(work),
                             kernel_name="python3", execution_timeout=timeout,
@@ -67,6 +71,11 @@ def execute(notebook: Path, dest: Path, *, profile: str, timeout: int = 3600) ->
         if tmp.exists():
             os.replace(tmp, out.with_name(f"{notebook.stem}.failed.ipynb"))
         raise
+    finally:
+        if saved_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved_backend
     os.replace(tmp, out)
     return out
 

@@ -157,9 +157,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (plus where to find help)."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"semgan: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m semgan_core``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m semgan_core",
         description="Restore SEM micrographs with an unpaired CycleGAN (semgan).",
     )

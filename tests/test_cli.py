@@ -116,3 +116,13 @@ def test_subprocess_unknown_kind_is_one_line(tmp_path):
         "semgan: error: synth: --kind must be one of particles, rods, plates, porous, "
         "mixed, got 'blobs'"]
     assert not (tmp_path / "x").exists()
+
+
+def test_argparse_errors_are_one_line(capsys):
+    from semgan_core import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["make-dataset", "--recipe", "D", "--out", "x"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid choice: 'D'" in err[0] and err[0].startswith("semgan: error:")

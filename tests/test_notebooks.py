@@ -76,6 +76,9 @@ def test_notebook_runs_on_smoke(path, tmp_path):
     errors = [o for c in executed.cells if c.cell_type == "code"
               for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    figures = [o for c in executed.cells if c.cell_type == "code"
+               for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert figures, f"{path.name} embedded no figures (is MPLBACKEND leaking into the kernel?)"
     result_file = stage_dir / "results" / f"{path.stem}.json"
     assert result_file.exists(), f"{path.name} recorded no results ({result_file})"
     payload = json.loads(result_file.read_text())
