@@ -12,9 +12,12 @@ Layout of a dataset folder (8-bit PNG; a file name identifies one clean crop)::
     testA/      blurred test crops
     testB/      clear test crops (the same crops as testA_gt)
     testA_gt/   the clean originals of testA (same names), for SSIM / PSNR
+    valA/       only with ``val_fraction > 0``: blurred validation crops, for choosing a
+    valA_gt/    recipe or a step count without looking at the test split (clean originals)
     manifest.json
 
-The split is by source image: no crop of a test source is in training. By default both
+The split is by source image: no crop of a test source is in training, and no crop of a
+validation source is in training or test. By default both
 training domains come from the same clean crops (trainB holds the originals of trainA,
 under the same names) and only the pipeline shuffles them apart, as in the paper; with
 ``strict_unpaired`` domain A and domain B are cropped from disjoint halves of the
@@ -37,11 +40,13 @@ import numpy as np
 from semgan_core import degrade, images, results, synth
 
 FOLDERS = ("trainA", "trainB", "trainA_gt", "testA", "testB", "testA_gt")
+VAL_FOLDERS = ("valA", "valA_gt")   # written only when val_fraction > 0
+PAIRED_SPLITS = ("train", "val", "test")
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 CROPS_PER_SOURCE = 8        # default synthetic sources: one per 8 crops
 SYNTH_KIND = "mixed"
 # role of a crop -> (folder of its blurred image or None, folders of its clean image)
-_ROLE_FOLDERS = {"test": ("testA", "testA_gt", "testB"),
+_ROLE_FOLDERS = {"test": ("testA", "testA_gt", "testB"), "val": ("valA", "valA_gt"),
                  "train": ("trainA", "trainA_gt", "trainB"),
                  "A": ("trainA", "trainA_gt"), "B": (None, "trainB")}
 _CHUNK = 32                 # crops per worker task
@@ -82,7 +87,7 @@ def list_images(folder, *, recursive=False):
 
 def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=2550,
                  test_fraction=0.1, seed=0, strict_unpaired=False, hybrid="random",
-                 size=256, progress=True, processes=None):
+                 size=256, progress=True, processes=None, val_fraction=0.0):
     """Build a simulated dataset (recipe A, B or C) in a new folder.
 
     Parameters
@@ -117,6 +122,11 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
     processes : int, optional
         Worker processes; default 2 for 256 crops or more, else 1. The result does not
         depend on it.
+    val_fraction : float, optional
+        Fraction of the crops, and of the source images, held out for validation in
+        valA/ and valA_gt/ (at least one source and one crop when > 0), taken from the
+        sources that would otherwise train. Default 0: no validation split, and the
+        dataset is byte-identical to one made before this option existed.
 
     Returns
     -------
@@ -132,18 +142,21 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
         For invalid options, a missing or empty source folder, an unreadable image or a
         source smaller than ``size`` (both name the file).
     """
-    opts = _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes)
+    opts = _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes,
+                          val_fraction)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"make_dataset: output {str(out)!r} exists and is not an "
                               "empty folder; choose a new folder or delete it")
-    sources, root = _sources(source, n_source, n_crops, size, seed, strict_unpaired)
-    crops = _plan(sources, n_crops, test_fraction, seed, strict_unpaired)
+    val = opts["val_fraction"] > 0
+    sources, root = _sources(source, n_source, n_crops, size, seed, strict_unpaired, val)
+    crops = _plan(sources, n_crops, (test_fraction, opts["val_fraction"]), seed,
+                  strict_unpaired)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
     try:
         tmp.mkdir()
-        for name in FOLDERS:
+        for name in FOLDERS + (VAL_FOLDERS if val else ()):
             (tmp / name).mkdir()
         records = _run(sources, crops, dict(opts, recipe=recipe, hybrid=hybrid, out=str(tmp)),
                        processes, progress)
@@ -156,7 +169,8 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
     return manifest
 
 
-def _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes):
+def _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes,
+                   val_fraction):
     """Validate make_dataset's scalar options; return the ones the workers need."""
     if recipe not in ("A", "B", "C"):
         raise ValueError(f"make_dataset: recipe must be 'A', 'B' or 'C', got {recipe!r}")
@@ -168,8 +182,13 @@ def _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes
         _check_int("make_dataset", "processes", processes, 1)
     if not 0 < test_fraction < 1:
         raise ValueError(f"make_dataset: test_fraction must be in (0, 1), got {test_fraction!r}")
+    if not 0 <= val_fraction < 1 - test_fraction:
+        raise ValueError(f"make_dataset: val_fraction must be in [0, 1 - test_fraction) = "
+                         f"[0, {1 - test_fraction:g}), got {val_fraction!r}")
+    if val_fraction > 0 and n_crops < 3:
+        raise ValueError(f"make_dataset: a validation split needs n_crops >= 3, got {n_crops}")
     return {"seed": int(seed), "size": int(size), "n_crops": int(n_crops),
-            "test_fraction": float(test_fraction)}
+            "test_fraction": float(test_fraction), "val_fraction": float(val_fraction)}
 
 
 def _check_int(func, name, value, low):
@@ -178,9 +197,9 @@ def _check_int(func, name, value, low):
         raise ValueError(f"{func}: {name} must be an integer >= {low}, got {value!r}")
 
 
-def _sources(source, n_source, n_crops, size, seed, strict):
+def _sources(source, n_source, n_crops, size, seed, strict, val=False):
     """Describe the source images (dicts with index, name, shape); validate real ones."""
-    minimum = 3 if strict else 2
+    minimum = (3 if strict else 2) + int(val)
     if n_source is not None and n_source != 0:
         _check_int("make_dataset", "n_source", n_source, minimum)
     if isinstance(source, str) and source == "synthetic":
@@ -211,20 +230,33 @@ def _sources(source, n_source, n_crops, size, seed, strict):
     return described, str(root)
 
 
-def _plan(sources, n_crops, test_fraction, seed, strict):
-    """Assign sources to splits and crops to sources; return crop dicts sorted by id."""
+def _plan(sources, n_crops, fractions, seed, strict):
+    """Assign sources to splits and crops to sources; return crop dicts sorted by id.
+
+    ``fractions`` is (test_fraction, val_fraction); with val_fraction 0 the random draws
+    are exactly those of a dataset without a validation split.
+    """
     rng = np.random.default_rng([seed, _STREAM_PLAN])
     order = [int(i) for i in rng.permutation(len(sources))]
-    n_test_src = min(max(1, round(test_fraction * len(sources))),
-                     len(sources) - (2 if strict else 1))
-    n_test = min(max(1, round(test_fraction * n_crops)), n_crops - 1)
-    train = order[n_test_src:]
+    n_val_src = n_val = 0
+    reserve_src, reserve = (2 if strict else 1), 1
+    if fractions[1] > 0:
+        n_val_src = min(max(1, round(fractions[1] * len(sources))),
+                        len(sources) - reserve_src - 1)
+        n_val = min(max(1, round(fractions[1] * n_crops)), n_crops - 2)
+    n_test_src = min(max(1, round(fractions[0] * len(sources))),
+                     len(sources) - reserve_src - n_val_src)
+    n_test = min(max(1, round(fractions[0] * n_crops)), n_crops - reserve - n_val)
+    train = order[n_test_src + n_val_src:]
+    n_train = n_crops - n_test - n_val
     groups = [("test", order[:n_test_src], n_test)]
+    if n_val:
+        groups.append(("val", order[n_test_src:n_test_src + n_val_src], n_val))
     if strict:
         half = len(train) // 2
-        groups += [("A", train[half:], n_crops - n_test), ("B", train[:half], n_crops - n_test)]
+        groups += [("A", train[half:], n_train), ("B", train[:half], n_train)]
     else:
-        groups.append(("train", train, n_crops - n_test))
+        groups.append(("train", train, n_train))
     plan = []
     for role, members, n in groups:
         counts = np.full(len(members), n // len(members))
@@ -300,15 +332,18 @@ def _make_crop(image, crop, opts):
                                         hybrid=opts["hybrid"])
         images.write_image(out / blurred_folder / crop["name"], blurred)
     folders = [f for f in (blurred_folder, *clean_folders) if f is not None]
-    return {"split": "test" if crop["role"] == "test" else "train", "folders": folders,
+    split = crop["role"] if crop["role"] in ("test", "val") else "train"
+    return {"split": split, "folders": folders,
             "source": crop["source"], "box": [y, x, y + size, x + size], "flip": flip,
             "rot90": rot, "degradation": info}
 
 
 def _manifest(opts, recipe, hybrid, strict, root, sources, records):
     """The manifest dict: settings, sources, per-image records, counts, versions."""
-    counts = {name: sum(name in r["folders"] for r in records.values()) for name in FOLDERS}
-    for split in ("train", "test"):
+    val = opts["val_fraction"] > 0
+    counts = {name: sum(name in r["folders"] for r in records.values())
+              for name in FOLDERS + (VAL_FOLDERS if val else ())}
+    for split in ("train", "test") + (("val",) if val else ()):
         counts[f"sources_{split}"] = sum(s["split"].startswith(split) for s in sources)
     return {
         "format": "semgan-dataset/1", "recipe": recipe, "hybrid": hybrid, **opts,
@@ -343,8 +378,10 @@ def load_test_pairs(data_dir, *, n=None, split="test"):
     n : int, optional
         Load only the first ``n`` pairs by file name (names are shuffled crop ids, so
         these mix source images). Default: all.
-    split : {'test', 'train'}
-        ``'test'`` reads testA/testA_gt; ``'train'`` reads trainA/trainA_gt.
+    split : {'test', 'val', 'train'}
+        ``'test'`` reads testA/testA_gt, ``'val'`` valA/valA_gt (a dataset made with
+        ``val_fraction > 0``; choose recipes on it, not on the test split), ``'train'``
+        trainA/trainA_gt.
 
     Returns
     -------
@@ -353,9 +390,22 @@ def load_test_pairs(data_dir, *, n=None, split="test"):
     infos : list of dict or None
         Each crop's degradation info from the manifest (for
         ``degrade.kernel_from_info``); None when the folder has no manifest.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``split``, ``n < 1`` or folders that do not hold the same names.
+    FileNotFoundError
+        If the split's folders are missing (for ``'val'``: the dataset has no
+        validation split).
     """
     if n is not None:
         _check_int("load_test_pairs", "n", n, 1)
+    if split not in PAIRED_SPLITS:
+        raise ValueError(f"load_test_pairs: split must be one of {PAIRED_SPLITS}, got {split!r}")
+    if split == "val" and not (Path(data_dir) / "valA").is_dir():
+        raise FileNotFoundError(f"load_test_pairs: {str(Path(data_dir) / 'valA')!r} not found; "
+                                "make the dataset with make_dataset(..., val_fraction=0.1)")
     paths_a, paths_gt = _paired_paths(data_dir, f"{split}A", "load_test_pairs")
     paths_a, paths_gt = paths_a[:n], paths_gt[:n]
     manifest = read_manifest(data_dir) or {"images": {}}

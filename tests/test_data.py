@@ -274,3 +274,53 @@ def test_paired_dataset_needs_ground_truth(dataset_c, tmp_path):
     (tmp_path / "trainA").mkdir()
     with pytest.raises(FileNotFoundError, match="trainA_gt"):
         data.paired_dataset(tmp_path)
+
+
+# ---------------------------------------------------------------- validation split
+@pytest.fixture(scope="module")
+def dataset_val(tmp_path_factory):
+    """Recipe A with a validation split: 20 crops of 6 sources, 2 test, 4 val."""
+    out = tmp_path_factory.mktemp("ds") / "val"
+    return out, data.make_dataset(out, recipe="A", seed=2, val_fraction=0.2,
+                                  **dict(SMALL, n_source=6))
+
+
+def test_validation_split_is_disjoint_by_source(dataset_val):
+    out, manifest = dataset_val
+    counts = manifest["counts"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*data.FOLDERS, *data.VAL_FOLDERS, "manifest.json"])
+    assert (counts["valA"], counts["valA_gt"], counts["testA"]) == (4, 4, 2)
+    assert counts["trainA"] == 20 - 4 - 2 and counts["sources_val"] == 1
+    val, test = _sources_of(manifest, "valA"), _sources_of(manifest, "testA")
+    train = _sources_of(manifest, "trainA") | _sources_of(manifest, "trainB")
+    assert val and not val & test and not val & train and not test & train
+    assert manifest["val_fraction"] == 0.2
+    assert {r["split"] for r in manifest["images"].values()} == {"train", "val", "test"}
+    blurred, clean, names, infos = data.load_test_pairs(out, split="val")
+    assert blurred.shape == clean.shape == (4, 128, 128) and names == _names(out / "valA")
+    assert all(info["recipe"] == "A" for info in infos)
+    assert not np.array_equal(blurred, clean)
+
+
+def test_validation_split_default_changes_nothing(dataset_c, tmp_path):
+    out, manifest = dataset_c
+    assert manifest["val_fraction"] == 0.0 and "valA" not in manifest["counts"]
+    zero = tmp_path / "zero"
+    data.make_dataset(zero, recipe="C", seed=3, val_fraction=0.0, **SMALL)
+    for folder in ("trainA", "testA"):
+        for name in _names(out / folder):
+            assert (zero / folder / name).read_bytes() == (out / folder / name).read_bytes()
+    with pytest.raises(FileNotFoundError, match="val_fraction"):
+        data.load_test_pairs(out, split="val")
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.load_test_pairs(out, split="validation")
+
+
+def test_validation_split_options_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="val_fraction must be in"):
+        data.make_dataset(tmp_path / "a", val_fraction=0.95, **SMALL)
+    with pytest.raises(ValueError, match="val_fraction must be in"):
+        data.make_dataset(tmp_path / "b", val_fraction=-0.1, **SMALL)
+    with pytest.raises(ValueError, match="n_crops >= 3"):
+        data.make_dataset(tmp_path / "c", val_fraction=0.3, **dict(SMALL, n_crops=2))
