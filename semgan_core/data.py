@@ -21,12 +21,15 @@ validation source is in training or test. By default both
 training domains come from the same clean crops (trainB holds the originals of trainA,
 under the same names) and only the pipeline shuffles them apart, as in the paper; with
 ``strict_unpaired`` domain A and domain B are cropped from disjoint halves of the
-training sources (each domain still gets ``n_crops - n_test`` crops).
+training sources (each domain still gets ``n_crops - n_test`` crops). With ``test_only``
+only the test folders are written -- the same files as in the full dataset -- which is
+how an evaluation gets the default dataset's held-out test crops cheaply.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import secrets
@@ -43,6 +46,8 @@ FOLDERS = ("trainA", "trainB", "trainA_gt", "testA", "testB", "testA_gt")
 VAL_FOLDERS = ("valA", "valA_gt")   # written only when val_fraction > 0
 PAIRED_SPLITS = ("train", "val", "test")
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+TEST_FOLDERS = ("testA", "testB", "testA_gt")   # all that ``test_only`` writes
+SIZE_MULTIPLE = 128         # crop sides: multiples of this (models.check_input_size)
 CROPS_PER_SOURCE = 8        # default synthetic sources: one per 8 crops
 SYNTH_KIND = "mixed"
 # role of a crop -> (folder of its blurred image or None, folders of its clean image)
@@ -52,6 +57,7 @@ _ROLE_FOLDERS = {"test": ("testA", "testA_gt", "testB"), "val": ("valA", "valA_g
 _CHUNK = 32                 # crops per worker task
 _PARALLEL_FROM = 256        # crops from which make_dataset uses 2 processes by default
 _STREAM_SOURCE, _STREAM_PLAN, _STREAM_CROP, _STREAM_BATCH = 0, 1, 2, 10
+_log = logging.getLogger(__name__)
 
 
 def list_images(folder, *, recursive=False):
@@ -87,7 +93,8 @@ def list_images(folder, *, recursive=False):
 
 def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=2550,
                  test_fraction=0.1, seed=0, strict_unpaired=False, hybrid="random",
-                 size=256, progress=True, processes=None, val_fraction=0.0):
+                 size=256, progress=True, processes=None, val_fraction=0.0,
+                 test_only=False, max_test=None):
     """Build a simulated dataset (recipe A, B or C) in a new folder.
 
     Parameters
@@ -101,10 +108,14 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
     source : 'synthetic' or path-like
         ``'synthetic'``: ``synth.micrograph`` images of ``2 * size`` pixels (kind
         ``'mixed'``). A folder: every image file in it, recursively, read with
-        ``images.read_image(path, crop_databar=True)``.
+        ``images.read_image(path, crop_databar=True)``. Files with other suffixes
+        than ``IMAGE_SUFFIXES`` are skipped; a one-line warning (logger
+        ``semgan_core.data``) says how many, and the manifest lists them.
     n_source : int, optional
-        Number of source images. Synthetic default ``ceil(n_crops / 8)``; for a folder
-        the default is every image, a smaller number picks a seeded random subset.
+        Number of source images, at least 2 (3 with ``strict_unpaired``, one more with a
+        validation split); None (the default) means ``max(2, ceil(n_crops / 8))``
+        synthetic images, or every image of a folder. A number picks a seeded random
+        subset of a folder.
     n_crops : int
         Crops after data expansion (paper: 2550), test crops included.
     test_fraction : float
@@ -116,7 +127,8 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
     hybrid : {'random', 'compose'}
         Recipe C: one kernel drawn per image, or all three composed.
     size : int
-        Crop side in pixels.
+        Crop side in pixels: a positive multiple of 128 (``SIZE_MULTIPLE``), the input
+        sizes the generator accepts (``models.check_input_size``).
     progress : bool
         Show a tqdm progress bar.
     processes : int, optional
@@ -127,6 +139,17 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
         valA/ and valA_gt/ (at least one source and one crop when > 0), taken from the
         sources that would otherwise train. Default 0: no validation split, and the
         dataset is byte-identical to one made before this option existed.
+    test_only : bool, optional
+        Write only the test split (testA/, testB/, testA_gt/): exactly the files, names
+        and bytes that the same call without ``test_only`` writes there. Sources are
+        assigned to splits as in the full dataset, so no test crop comes from a source
+        that trains a model made from the full dataset with the same options; only the
+        sources of the written crops are synthesised. For evaluation on the default
+        dataset's test split, e.g. ``make_dataset(out, recipe="B", seed=0,
+        test_only=True, max_test=20)``.
+    max_test : int, optional
+        With ``test_only``: write only the first ``max_test`` test crops by file name
+        (those ``load_test_pairs(out, n=max_test)`` loads from the full dataset).
 
     Returns
     -------
@@ -144,23 +167,29 @@ def make_dataset(out, *, recipe="A", source="synthetic", n_source=None, n_crops=
     """
     opts = _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes,
                           val_fraction)
+    _check_test_only(test_only, max_test)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"make_dataset: output {str(out)!r} exists and is not an "
                               "empty folder; choose a new folder or delete it")
     val = opts["val_fraction"] > 0
-    sources, root = _sources(source, n_source, n_crops, size, seed, strict_unpaired, val)
+    sources, source_info = _sources(source, n_source, n_crops, size, seed, strict_unpaired, val)
     crops = _plan(sources, n_crops, (test_fraction, opts["val_fraction"]), seed,
                   strict_unpaired)
+    folders = FOLDERS + (VAL_FOLDERS if val else ())
+    if test_only:   # ids sort like names: the first max_test test crops by file name
+        crops = [c for c in crops if c["role"] == "test"][:max_test]
+        folders, opts = TEST_FOLDERS, dict(opts, test_only=True, max_test=max_test)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial"
     try:
         tmp.mkdir()
-        for name in FOLDERS + (VAL_FOLDERS if val else ()):
+        for name in folders:
             (tmp / name).mkdir()
         records = _run(sources, crops, dict(opts, recipe=recipe, hybrid=hybrid, out=str(tmp)),
                        processes, progress)
-        manifest = _manifest(opts, recipe, hybrid, strict_unpaired, root, sources, records)
+        manifest = _manifest(opts, recipe, hybrid, strict_unpaired, source_info, sources,
+                             records, folders)
         results.write_json(tmp / "manifest.json", manifest)
         os.replace(tmp, out)
     except BaseException:
@@ -176,8 +205,11 @@ def _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes
         raise ValueError(f"make_dataset: recipe must be 'A', 'B' or 'C', got {recipe!r}")
     if hybrid not in ("random", "compose"):
         raise ValueError(f"make_dataset: hybrid must be 'random' or 'compose', got {hybrid!r}")
-    for name, value, low in (("n_crops", n_crops, 2), ("seed", seed, 0), ("size", size, 16)):
+    for name, value, low in (("n_crops", n_crops, 2), ("seed", seed, 0)):
         _check_int("make_dataset", name, value, low)
+    if not _is_int(size) or size < 1 or size % SIZE_MULTIPLE:
+        raise ValueError(f"make_dataset: size must be a positive multiple of {SIZE_MULTIPLE} "
+                         f"(128, 256, 384, ...: the generator's input sizes), got {size!r}")
     if processes is not None:
         _check_int("make_dataset", "processes", processes, 1)
     if not 0 < test_fraction < 1:
@@ -191,31 +223,47 @@ def _check_options(recipe, n_crops, test_fraction, seed, hybrid, size, processes
             "test_fraction": float(test_fraction), "val_fraction": float(val_fraction)}
 
 
+def _check_test_only(test_only, max_test):
+    """Validate ``test_only`` and ``max_test``."""
+    if not isinstance(test_only, bool):
+        raise ValueError(f"make_dataset: test_only must be True or False, got {test_only!r}")
+    if max_test is not None:
+        if not test_only:
+            raise ValueError("make_dataset: max_test needs test_only=True")
+        _check_int("make_dataset", "max_test", max_test, 1)
+
+
+def _is_int(value):
+    """True for a Python or NumPy integer that is not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _check_int(func, name, value, low):
     """ValueError naming ``func`` unless ``value`` is an integer >= ``low``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+    if not _is_int(value) or value < low:
         raise ValueError(f"{func}: {name} must be an integer >= {low}, got {value!r}")
 
 
 def _sources(source, n_source, n_crops, size, seed, strict, val=False):
-    """Describe the source images (dicts with index, name, shape); validate real ones."""
+    """Describe the source images (dicts with index, name, shape); validate real ones.
+
+    Returns the descriptions and the manifest entries about the source ("source", and
+    "skipped_files" when a folder held files that are not images).
+    """
     minimum = (3 if strict else 2) + int(val)
-    if n_source is not None and n_source != 0:
-        _check_int("make_dataset", "n_source", n_source, minimum)
+    if n_source is not None and (not _is_int(n_source) or n_source < minimum):
+        raise ValueError(f"make_dataset: n_source must be an integer >= {minimum} (source "
+                         "images: at least one per split"
+                         + (", two for training with strict_unpaired" if strict else "")
+                         + f"); leave it out (None) for the default; got {n_source!r}")
     if isinstance(source, str) and source == "synthetic":
-        n = n_source or max(minimum, math.ceil(n_crops / CROPS_PER_SOURCE))
+        n = max(minimum, math.ceil(n_crops / CROPS_PER_SOURCE)) if n_source is None else n_source
         return [{"index": i, "name": f"synthetic_{i:05d}", "kind": SYNTH_KIND,
                  "entropy": [seed, _STREAM_SOURCE, i], "shape": [2 * size, 2 * size]}
-                for i in range(n)], "synthetic"
+                for i in range(n)], {"source": "synthetic"}
+    paths, skipped = _folder_images(source, max(minimum, n_source or 0))
     root = Path(source)
-    if not root.is_dir():
-        raise FileNotFoundError(f"make_dataset: source must be 'synthetic' or a folder of clean "
-                                f"micrographs; {str(root)!r} does not exist or is not a folder")
-    paths = list_images(root, recursive=True)
-    if len(paths) < max(minimum, n_source or 0):
-        raise ValueError(f"make_dataset: source folder {str(root)!r} holds {len(paths)} image "
-                         f"files; need at least {max(minimum, n_source or 0)}")
-    if n_source:
+    if n_source is not None:
         keep = np.random.default_rng([seed, _STREAM_SOURCE]).choice(len(paths), n_source,
                                                                     replace=False)
         paths = [paths[i] for i in sorted(keep)]
@@ -227,7 +275,38 @@ def _sources(source, n_source, n_crops, size, seed, strict, val=False):
                              f"pixels without its info bar, smaller than the crop size {size}")
         described.append({"index": i, "name": path.relative_to(root).as_posix(),
                           "path": str(path), "shape": shape})
-    return described, str(root)
+    return described, {"source": str(root), **({"skipped_files": skipped} if skipped else {})}
+
+
+def _folder_images(source, needed):
+    """Image files of a source folder (recursive) and the names of the other files.
+
+    Logs one warning line when files are skipped; ValueError when fewer than ``needed``
+    images are left.
+    """
+    root = Path(source)
+    if not root.is_dir():
+        raise FileNotFoundError(f"make_dataset: source must be 'synthetic' or a folder of clean "
+                                f"micrographs; {str(root)!r} does not exist or is not a folder")
+    paths = list_images(root, recursive=True)
+    kept = set(paths)
+    skipped = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                     if p.is_file() and not p.name.startswith(".") and p not in kept)
+    kinds = "/".join(IMAGE_SUFFIXES)
+    other = f"{_plural(len(skipped), 'other file')}, e.g. {skipped[0]}" if skipped else ""
+    if len(paths) < needed:
+        raise ValueError(f"make_dataset: source folder {str(root)!r} holds "
+                         f"{_plural(len(paths), 'image file')} ({kinds})"
+                         + (f"; skipped {other}" if other else "") + f"; need at least {needed}")
+    if skipped:
+        _log.warning("make_dataset: source folder %r: skipped %s (not %s)", str(root), other,
+                     kinds)
+    return paths, skipped
+
+
+def _plural(n, noun):
+    """'1 file', '2 files'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _plan(sources, n_crops, fractions, seed, strict):
@@ -338,16 +417,14 @@ def _make_crop(image, crop, opts):
             "rot90": rot, "degradation": info}
 
 
-def _manifest(opts, recipe, hybrid, strict, root, sources, records):
+def _manifest(opts, recipe, hybrid, strict, source_info, sources, records, folders):
     """The manifest dict: settings, sources, per-image records, counts, versions."""
-    val = opts["val_fraction"] > 0
-    counts = {name: sum(name in r["folders"] for r in records.values())
-              for name in FOLDERS + (VAL_FOLDERS if val else ())}
-    for split in ("train", "test") + (("val",) if val else ()):
+    counts = {name: sum(name in r["folders"] for r in records.values()) for name in folders}
+    for split in ("train", "test") + (("val",) if opts["val_fraction"] > 0 else ()):
         counts[f"sources_{split}"] = sum(s["split"].startswith(split) for s in sources)
     return {
         "format": "semgan-dataset/1", "recipe": recipe, "hybrid": hybrid, **opts,
-        "strict_unpaired": bool(strict), "source": root,
+        "strict_unpaired": bool(strict), **source_info,
         "augmentation": "crop box [y0, x0, y1, x1] in the source (info bar removed), "
                         "then left-right flip if flip, then np.rot90(k=rot90)",
         "counts": counts,

@@ -293,14 +293,13 @@ def _test_set(recipe, data_dir, n, seed, tmp, progress):
                              f"{manifest['recipe']}, not {recipe}")
         return (*data.load_test_pairs(data_dir, n=n),
                 {"source": "folder", "data_dir": str(data_dir), "has_manifest": bool(manifest)})
-    # n given: n + 1 crops with test_fraction n / (n + 1) give exactly n test crops
-    opts = {} if n is None else {"n_crops": n + 1, "test_fraction": n / (n + 1)}
-    data.make_dataset(Path(tmp) / "data", recipe=recipe, seed=seed, progress=progress, **opts)
+    # exactly the default dataset's test split (held out by source), first n crops
+    data.make_dataset(Path(tmp) / "data", recipe=recipe, seed=seed, progress=progress,
+                      test_only=True, max_test=n)
     return (*data.load_test_pairs(Path(tmp) / "data", n=n),
-            {"source": "make_dataset", "seed": seed, **opts,
-             "note": "the test split of make_dataset(recipe, seed=seed)" + (
-                 "" if n is None else ", built small: its test sources need not be held out "
-                 "from a model trained on the default dataset of the same seed")})
+            {"source": "make_dataset", "seed": seed, "test_only": True, "max_test": n,
+             "note": "the first n test crops of the default make_dataset(recipe, seed=seed), "
+                     "held out by source from its training split"})
 
 
 def _write_csv(frame, path):

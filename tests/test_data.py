@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -129,6 +130,46 @@ def test_blurred_is_the_degraded_clean(dataset_c):
     assert b1.shape[0] == 1 and names1 == names[:1]
 
 
+# ---------------------------------------------------------------- test split only
+def test_test_only_writes_the_full_datasets_test_split(dataset_c, tmp_path, monkeypatch):
+    out, full = dataset_c
+    made = []
+    original = synth.micrograph
+    monkeypatch.setattr(synth, "micrograph", lambda *a, **k: made.append(1) or original(*a, **k))
+    manifest = data.make_dataset(tmp_path / "t", recipe="C", seed=3, test_only=True, **SMALL)
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(
+        [*data.TEST_FOLDERS, "manifest.json"])
+    assert manifest["test_only"] is True and manifest["max_test"] is None
+    assert manifest["counts"] == {"testA": 2, "testB": 2, "testA_gt": 2, "sources_train": 4,
+                                  "sources_test": 1}
+    assert len(made) == 1  # only the test source is synthesised
+    for folder in data.TEST_FOLDERS:
+        assert _names(tmp_path / "t" / folder) == _names(out / folder)
+        for name in _names(out / folder):
+            assert (tmp_path / "t" / folder / name).read_bytes() == (
+                out / folder / name).read_bytes()
+    assert manifest["sources"] == full["sources"]  # the same split of the sources
+    assert all(manifest["images"][k] == full["images"][k] for k in manifest["images"])
+    # capped: the first max_test test crops by name, what load_test_pairs(n=...) reads
+    capped = data.make_dataset(tmp_path / "one", recipe="C", seed=3, test_only=True,
+                               max_test=1, **SMALL)
+    assert capped["counts"]["testA"] == 1
+    assert _names(tmp_path / "one" / "testA") == data.load_test_pairs(out, n=1)[2]
+
+
+def test_test_only_of_the_default_dataset_is_cheap(tmp_path):
+    """The paper-size dataset's test split, 2 crops: sources chosen as for 2550 crops."""
+    manifest = data.make_dataset(tmp_path / "t", recipe="B", seed=0, test_only=True,
+                                 max_test=2, progress=False)
+    assert manifest["n_crops"] == 2550 and manifest["counts"]["testA"] == 2
+    assert (manifest["counts"]["sources_test"], manifest["counts"]["sources_train"]) == (32, 287)
+    used = {r["source"] for r in manifest["images"].values()}
+    assert all(manifest["sources"][s]["split"] == "test" for s in used)
+    blurred, clean, names, infos = data.load_test_pairs(tmp_path / "t")
+    assert blurred.shape == clean.shape == (2, 256, 256) and len(set(names)) == 2
+    assert all(info["recipe"] == "B" for info in infos)
+
+
 # ---------------------------------------------------------------- real source folders
 @pytest.fixture
 def source_dir(tmp_path):
@@ -141,9 +182,16 @@ def source_dir(tmp_path):
     return folder
 
 
-def test_real_source_folder(source_dir, tmp_path):
-    manifest = data.make_dataset(tmp_path / "ds", recipe="B", source=source_dir,
-                                 **dict(SMALL, n_crops=12, n_source=None))
+def test_real_source_folder(source_dir, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="semgan_core.data"):
+        manifest = data.make_dataset(tmp_path / "ds", recipe="B", source=source_dir,
+                                     **dict(SMALL, n_crops=12, n_source=None))
+    # notes.txt is skipped, and said so in one line
+    notes = [r.getMessage() for r in caplog.records if r.name == "semgan_core.data"]
+    assert len(notes) == 1 and "\n" not in notes[0]
+    assert "skipped 1 other file, e.g. notes.txt (not .png/" in notes[0]
+    assert str(source_dir) in notes[0]
+    assert manifest["skipped_files"] == ["notes.txt"]
     assert sorted(s["name"] for s in manifest["sources"]) == ["m0.png", "m2.png",
                                                              "sub/m1.png", "sub/m3.png"]
     assert manifest["source"] == str(source_dir)
@@ -158,6 +206,13 @@ def test_source_errors(source_dir, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="holds 0 image files"):
         data.make_dataset(out, source=tmp_path / "empty", **SMALL)
+    one = tmp_path / "one"
+    one.mkdir()
+    images.write_image(one / "ok.png", synth.micrograph(160, rng=0)[0])
+    (one / "ok.gif").write_bytes(b"GIF89a")
+    with pytest.raises(ValueError, match=r"holds 1 image file \(.png/.*\); skipped 1 other "
+                       r"file, e.g. ok.gif; need at least 2"):
+        data.make_dataset(out, source=one, **dict(SMALL, n_source=None))
     with pytest.raises(ValueError, match="smaller than the crop size 256"):
         data.make_dataset(out, source=source_dir, **dict(SMALL, size=256, n_source=None))
     (source_dir / "bad.png").write_bytes(b"this is not a PNG file")
@@ -189,7 +244,15 @@ def test_option_errors(dataset_c, tmp_path):
            (dict(n_crops=1), "n_crops must be an integer >= 2"),
            (dict(test_fraction=1.0), "test_fraction must be in"),
            (dict(n_source=1), "n_source must be an integer >= 2"),
-           (dict(seed=-1), "seed must be")]
+           (dict(n_source=0), "n_source must be an integer >= 2.*leave it out"),
+           (dict(n_source=2, strict_unpaired=True), "n_source must be an integer >= 3"),
+           (dict(n_source=2.0), "n_source must be an integer"),
+           (dict(seed=-1), "seed must be"),
+           (dict(test_only=1), "test_only must be True or False"),
+           (dict(max_test=2), "max_test needs test_only=True"),
+           (dict(test_only=True, max_test=0), "max_test must be an integer >= 1")]
+    bad += [(dict(size=size), rf"size must be a positive multiple of 128 .*got {size!r}")
+            for size in (64, 100, 200, 0, -128, 128.0, "256")]
     for options, message in bad:
         with pytest.raises(ValueError, match=message):
             data.make_dataset(tmp_path / "x", **{**SMALL, **options})
@@ -202,13 +265,26 @@ def test_option_errors(dataset_c, tmp_path):
 
 def test_cli(tmp_path, capsys):
     args = ["make-dataset", "--recipe", "A", "--out", str(tmp_path / "cli"), "--n-crops",
-            "6", "--size", "128", "--n-source", "3", "--seed", "2", "--quiet"]
+            "6", "--size", "128", "--n-source", "3", "--seed", "2", "--quiet",
+            "--val-fraction", "0.2"]
     assert cli.main(args) == 0
-    assert "trainA 5" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "trainA 4" in shown and "valA 1" in shown and "testA 1" in shown
+    assert data.read_manifest(tmp_path / "cli")["val_fraction"] == 0.2
     assert cli.main(args) == 2  # the folder now exists
     assert "semgan: error: make_dataset: output" in capsys.readouterr().err
     args[args.index("--out") + 1] = str(tmp_path / "cli2")
     assert cli.main([*args, "--source", str(tmp_path / "nowhere")]) == 2
+    capsys.readouterr()
+    for option, value, message in (("--size", "200", "size must be a positive multiple of "
+                                    "128 (128, 256, 384, ...: the generator's input sizes), "
+                                    "got 200"),
+                                   ("--n-source", "0", "n_source must be an integer >= 3")):
+        i = args.index(option)
+        assert cli.main([*args[:i + 1], value, *args[i + 2:]]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "cli2").exists()
 
 
 def test_list_images_and_loader_errors(tmp_path):

@@ -118,7 +118,7 @@ def test_evaluate_methods_rejects_bad_inputs(smoke_set):
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("data") / "B"
-    data.make_dataset(out, recipe="B", n_crops=10, test_fraction=0.4, size=64,
+    data.make_dataset(out, recipe="B", n_crops=10, test_fraction=0.4, size=128,
                       progress=False)
     return out
 
