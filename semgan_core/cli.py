@@ -26,6 +26,7 @@ def _cmd_make_dataset(args: argparse.Namespace) -> int:
         n_source=args.n_source,
         n_crops=args.n_crops,
         test_fraction=args.test_fraction,
+        val_fraction=args.val_fraction,
         seed=args.seed,
         strict_unpaired=args.strict_unpaired,
         hybrid=args.hybrid,
@@ -84,8 +85,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cfg = config_mod.get_config(args.profile, **overrides)
     report = train.train(cfg, data_dir=args.data, run_dir=args.out, resume=args.resume,
                          paired=args.paired, progress=not args.quiet)
-    print(f"trained {report.get('steps')} steps; generator saved to "
-          f"{report.get('generator_path')}")
+    if report.get("interrupted"):       # SIGINT / SIGTERM: stopped with a checkpoint
+        import signal
+
+        print(f"semgan: interrupted by {report['interrupted']} at step {report['steps']}; "
+              f"checkpoint {report['checkpoint']}; continue with --resume", file=sys.stderr)
+        return 128 + int(signal.Signals[report["interrupted"]])
+    print(f"trained {report['steps']} steps; generator saved to {report['generator_path']}")
     return 0
 
 
@@ -175,17 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("make-dataset", help="build one of the paper's simulated datasets A/B/C",
                        description="Crop, augment and degrade clean micrographs into "
-                       "trainA/ (blurred), trainB/ (clear), testA/, testB/, testA_gt/ and "
-                       "manifest.json. The split is by source image.")
+                       "trainA/ (blurred), trainB/ (clear), testA/, testB/, testA_gt/ "
+                       "(valA/, valA_gt/ with --val-fraction) and manifest.json. The split "
+                       "is by source image.")
     p.add_argument("--recipe", choices=("A", "B", "C"), required=True)
     p.add_argument("--source", default="synthetic",
                    help="'synthetic' (default) or a folder of clean micrographs")
     p.add_argument("--n-source", type=int, default=None,
-                   help="number of clean source images (default: the library's)")
+                   help="number of clean source images, at least 2 (3 with "
+                   "--strict-unpaired, +1 with --val-fraction); default: one synthetic "
+                   "image per 8 crops, or every image of --source")
     p.add_argument("--n-crops", type=int, default=2550,
                    help="crops after data expansion (paper: 2550)")
     p.add_argument("--test-fraction", type=float, default=0.1)
-    p.add_argument("--size", type=int, default=256, help="crop side in pixels")
+    p.add_argument("--val-fraction", type=float, default=0.0,
+                   help="fraction of crops and sources held out in valA/ and valA_gt/ for "
+                   "choosing settings without the test split (default 0: none)")
+    p.add_argument("--size", type=int, default=256,
+                   help="crop side in pixels, a multiple of 128 (default 256)")
     p.add_argument("--hybrid", choices=("random", "compose"), default="random",
                    help="recipe C: one kernel per image (random) or all three composed")
     p.add_argument("--out", required=True)
@@ -209,12 +222,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_synth)
 
-    p = sub.add_parser("train", help="train the CycleGAN (or the supervised oracle)")
+    p = sub.add_parser("train", help="train the CycleGAN (or the supervised oracle)",
+                       description="Train into a run folder: checkpoints/, losses.csv, tb/, "
+                       "samples/, report.json, generator_G.keras and generator_F.keras. "
+                       "SIGINT/SIGTERM stop with a checkpoint (exit status 130/143). Several "
+                       "GPUs are used when visible; several machines when TF_CONFIG names "
+                       "several workers (run the same command on each).")
     p.add_argument("--profile", choices=("smoke", "book", "paper"), default="book")
     p.add_argument("--data", required=True, help="dataset folder from make-dataset")
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, generator)")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the newest checkpoint in --out (start at step 0 if "
+                   "there is none); without it, a run folder in use is refused")
     p.add_argument("--paired", action="store_true",
                    help="train the supervised oracle on paired data (L1 + SSIM)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -1,0 +1,164 @@
+"""Benchmark the training step: seconds per step, achieved GFLOP/s, share of the input pipeline.
+
+Usage::
+
+    python benchmarks/bench_train.py --json results/bench_train.json [--steps-w1 3]
+        [--steps-w025 12] [--intra 1] [--inter 0]
+
+For (width 1.0, 256 px) and (width 0.25, 256 px), batch 1, the paper's CycleGAN step
+(:class:`semgan_core.train.Trainer`) is traced, warmed up and timed over a few steps; in
+the same run the machine's matmul peak is measured (4096 x 4096 float32 through
+TensorFlow, best of several). Output rows (JSON list, also printed as a table) have keys
+``width``, ``size``, ``seconds_per_step``, ``achieved_gflops``, ``matmul_peak_gflops``,
+``fraction_of_peak``, ``gflop_per_step``, ``input_fetch_s`` (time to fetch one batch
+from the tf.data pipeline on its own), ``input_wait_s`` and ``input_share`` (time the
+training loop waited for a batch, and that wait as a fraction of the step time).
+
+FLOPs per step (an estimate, documented): the forward GFLOP of one image through a
+generator ``g`` and a discriminator ``d`` (:func:`semgan_core.models.count_flops`:
+convolutions only) times the passes in a step: 6 generator passes (G(a), F(b),
+F(G(a)), G(F(b)), F(a), G(b)) and 4 discriminator passes (D_B on G(a) and b, D_A on F(b)
+and a), each forward + backward ~ 3 x forward: ``3 (6 g + 4 d)``. Norms, activations,
+losses and the optimizer are left out, so the fraction of peak slightly understates
+the work done.
+
+Threads: ``--intra`` / ``--inter`` set ``tf.config.threading`` (0: TensorFlow's
+default). The default, one thread per op and as many concurrent ops as cores, was the
+fastest on a 2-core CPU (width 0.25: 0.32 s/step against 0.40 with TensorFlow's
+defaults and 0.55 with intra 2 / inter 1; width 1.0: the same, 3.9 s): at small widths
+most ops are too small to split across threads, while the two generators' passes can
+run side by side. The matmul peak is measured with the same settings (see
+:func:`matmul_peak_gflops`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+GENERATOR_PASSES, DISCRIMINATOR_PASSES, FORWARD_BACKWARD = 6, 4, 3
+MATMUL_N = 4096
+
+
+def matmul_peak_gflops(repeats: int = 6) -> dict[str, float]:
+    """The machine's float32 matmul peak through TensorFlow, with this run's threads.
+
+    The best GFLOP/s of one 4096 x 4096 matmul (it uses ``intra`` threads) and of
+    ``os.cpu_count()`` independent ones in one function (the inter-op pool runs them at
+    once): with ``intra = 1`` only the second uses every core. ``peak`` is the larger.
+    """
+    import tensorflow as tf
+
+    n_cores = os.cpu_count() or 1
+    a = tf.random.stateless_normal((n_cores, MATMUL_N, MATMUL_N), seed=(0, 1))
+    b = tf.random.stateless_normal((n_cores, MATMUL_N, MATMUL_N), seed=(0, 2))
+    single = tf.function(lambda x, y: tf.reduce_sum(tf.linalg.matmul(x[0], y[0])))
+    concurrent = tf.function(lambda x, y: tf.add_n(
+        [tf.reduce_sum(tf.linalg.matmul(x[i], y[i])) for i in range(n_cores)]))
+    out = {}
+    for name, fn, count in (("single", single, 1), ("concurrent", concurrent, n_cores)):
+        float(fn(a, b))                              # trace and warm up
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            float(fn(a, b))
+            best = min(best, time.perf_counter() - start)
+        out[name] = count * 2 * MATMUL_N ** 3 / best / 1e9
+    out["peak"] = max(out["single"], out["concurrent"])
+    return out
+
+
+def gflop_per_step(width: float, size: int) -> float:
+    """Estimated GFLOP of one CycleGAN step at batch 1 (module docstring)."""
+    from semgan_core import models
+
+    g = models.count_flops(models.build_generator(width), size) / 1e9
+    d = models.count_flops(models.build_discriminator(width), size) / 1e9
+    return FORWARD_BACKWARD * (GENERATOR_PASSES * g + DISCRIMINATOR_PASSES * d)
+
+
+def time_steps(width: float, size: int, data_dir: Path, steps: int) -> dict:
+    """Seconds per step (mean after 2 warm-up steps) and the input pipeline's share."""
+    from semgan_core import config, train
+
+    cfg = config.get_config("book", width=width, image_size=size)
+    trainer = train.Trainer(cfg)
+    batches = iter(trainer.dataset(data_dir))
+    for _ in range(2):                               # trace + graph optimisation
+        float(trainer.train_step(*next(batches))["gen_total"])
+    waits, times = [], []
+    for _ in range(steps):
+        start = time.perf_counter()
+        a, b = next(batches)
+        fetched = time.perf_counter()
+        float(trainer.train_step(a, b)["gen_total"])  # wait for the step to finish
+        times.append(time.perf_counter() - start)
+        waits.append(fetched - start)
+    fresh = iter(trainer.dataset(data_dir, start_step=1000))
+    next(fresh)
+    start = time.perf_counter()
+    for _ in range(8):
+        next(fresh)
+    fetch = (time.perf_counter() - start) / 8
+    per_step = statistics.mean(times)
+    return {"seconds_per_step": per_step, "seconds_per_step_min": min(times),
+            "input_fetch_s": fetch, "input_wait_s": statistics.mean(waits),
+            "input_share": statistics.mean(waits) / per_step}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", required=True, help="output JSON file")
+    parser.add_argument("--steps-w1", type=int, default=3, help="timed steps at width 1.0")
+    parser.add_argument("--steps-w025", type=int, default=12,
+                        help="timed steps at width 0.25")
+    parser.add_argument("--intra", type=int, default=1,
+                        help="intra-op threads (default 1; 0: TensorFlow's default)")
+    parser.add_argument("--inter", type=int, default=0,
+                        help="inter-op threads (default 0: TensorFlow's, one per core)")
+    args = parser.parse_args(argv)
+
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra)
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter)
+    from semgan_core import data, results
+
+    matmul = matmul_peak_gflops()
+    peak = matmul["peak"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        data.make_dataset(data_dir, n_crops=12, n_source=2, size=256, seed=0, progress=False)
+        for width, steps in ((1.0, args.steps_w1), (0.25, args.steps_w025)):
+            timing = time_steps(width, 256, data_dir, steps)
+            gflop = gflop_per_step(width, 256)
+            achieved = gflop / timing["seconds_per_step"]
+            rows.append({"width": width, "size": 256, "steps_timed": steps,
+                         **timing, "gflop_per_step": gflop, "achieved_gflops": achieved,
+                         "matmul_peak_gflops": peak, "fraction_of_peak": achieved / peak})
+    payload = {"rows": rows, "matmul_gflops": matmul,
+               "threads": {"intra": args.intra, "inter": args.inter},
+               "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
+               "versions": results.library_versions()}
+    results.write_json(args.json, payload)
+    print(f"{'width':>6} {'size':>5} {'s/step':>8} {'GFLOP/step':>11} {'GFLOP/s':>8} "
+          f"{'peak':>7} {'of peak':>8} {'input':>6}")
+    for r in rows:
+        print(f"{r['width']:>6} {r['size']:>5} {r['seconds_per_step']:>8.3f} "
+              f"{r['gflop_per_step']:>11.1f} {r['achieved_gflops']:>8.1f} "
+              f"{r['matmul_peak_gflops']:>7.1f} {r['fraction_of_peak']:>8.1%} "
+              f"{r['input_share']:>6.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The run folder of a training run: atomic checkpoints, resume, and stopping on a signal.
+
+A run folder holds::
+
+    RUN_DIR/checkpoints/step_000250/ckpt.index, ckpt.data-*  (tf.train.Checkpoint)
+    RUN_DIR/checkpoints/step_000250/state.json  (step, data position, config, seed, versions)
+    RUN_DIR/losses.csv, RUN_DIR/tb/, RUN_DIR/samples/, RUN_DIR/report.json,
+    RUN_DIR/generator_G.keras, RUN_DIR/generator_F.keras
+
+A checkpoint is written into a temporary folder beside the others and renamed into place
+only when complete, so a run killed at any moment (even by SIGKILL) leaves either the
+previous checkpoints or the new one, never a half-written one; at most one checkpoint
+interval of training is lost. Only the last ``keep_checkpoints`` are kept.
+
+Resuming checks that the saved configuration matches: only the keys in
+:data:`RESUMABLE_KEYS` (the step budget, logging and speed settings) may change.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from semgan_core import results
+
+CHECKPOINT_DIR = "checkpoints"
+STATE_FILE = "state.json"
+_PREFIX = "ckpt"
+_TMP = ".tmp-"
+
+# Config keys that may differ between a run and its resumption: they change how long
+# or how observably or how fast it trains, not what it trains.
+RESUMABLE_KEYS = frozenset({
+    "steps", "epochs", "checkpoint_every", "keep_checkpoints", "sample_every",
+    "log_every", "jit_compile", "deterministic", "intra_op_threads", "inter_op_threads",
+})
+
+# Files a run writes; a folder holding any of them belongs to a run.
+RUN_FILES = ("losses.csv", "report.json", "generator_G.keras", "generator_F.keras")
+
+
+def step_dir(run_dir: str | os.PathLike, step: int) -> Path:
+    """The folder of the checkpoint at ``step``."""
+    return Path(run_dir) / CHECKPOINT_DIR / f"step_{int(step):06d}"
+
+
+def list_checkpoints(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+    """Complete checkpoints of ``run_dir`` as ``(step, folder)``, oldest first."""
+    root = Path(run_dir) / CHECKPOINT_DIR
+    found = []
+    if root.is_dir():
+        for path in root.glob("step_*"):
+            if (path / STATE_FILE).is_file() and path.name[5:].isdigit():
+                found.append((int(path.name[5:]), path))
+    return sorted(found)
+
+
+def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
+    """The newest complete checkpoint folder of ``run_dir``, or None."""
+    found = list_checkpoints(run_dir)
+    return found[-1][1] if found else None
+
+
+def read_state(folder: str | os.PathLike) -> dict[str, Any]:
+    """The ``state.json`` of a checkpoint folder."""
+    import json
+
+    return json.loads((Path(folder) / STATE_FILE).read_text())
+
+
+def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool) -> Path | None:
+    """Check ``run_dir`` before training; return the checkpoint to resume from, or None.
+
+    Leftover temporary folders of a killed run are removed. Without ``resume``, a folder
+    that already holds a run (checkpoints or any of :data:`RUN_FILES`) is refused, so
+    nothing is overwritten silently. With ``resume`` and no checkpoint, training starts
+    from step 0 (so the same command can start a job and continue it after preemption).
+
+    Raises
+    ------
+    FileExistsError
+        Without ``resume``, when ``run_dir`` already holds a run.
+    NotADirectoryError
+        When ``run_dir`` exists and is a file.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"train: run folder {run_dir} exists and is not a folder")
+    root = run_dir / CHECKPOINT_DIR
+    if root.is_dir():
+        for leftover in root.glob(_TMP + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    latest = latest_checkpoint(run_dir)
+    if resume:
+        return latest
+    existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if latest is not None or existing:
+        what = (f"checkpoints up to step {read_state(latest)['step']}" if latest
+                else ", ".join(existing))
+        raise FileExistsError(
+            f"train: {run_dir} already holds a run ({what}); pass --resume "
+            "(resume=True) to continue it, or choose another --out (run_dir)")
+    return None
+
+
+def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Refuse to resume a run whose configuration or mode differs.
+
+    Parameters
+    ----------
+    saved, current : dict
+        ``{"mode": ..., "config": {...}}`` of the checkpoint and of the new run.
+
+    Raises
+    ------
+    ValueError
+        Naming every differing key with both values.
+    """
+    old = {**saved["config"], "mode": saved["mode"]}
+    new = {**current["config"], "mode": current["mode"]}
+    keys = sorted((set(old) | set(new)) - RESUMABLE_KEYS)
+    differ = [k for k in keys if old.get(k, "<missing>") != new.get(k, "<missing>")]
+    if differ:
+        detail = "; ".join(f"{k}: checkpoint {old.get(k, '<missing>')!r}, "
+                           f"now {new.get(k, '<missing>')!r}" for k in differ)
+        raise ValueError(
+            f"train: cannot resume, the checkpoint was trained with a different "
+            f"configuration ({detail}); use the same settings or another run folder "
+            f"(only {', '.join(sorted(RESUMABLE_KEYS))} may change)")
+
+
+def save(checkpoint, run_dir: str | os.PathLike, step: int, state: dict[str, Any], *,
+         keep: int, chief: bool = True) -> Path | None:
+    """Write ``checkpoint`` (a ``tf.train.Checkpoint``) and ``state`` atomically.
+
+    Every worker of a multi-worker run must call this (saving may involve collective
+    operations); only the chief's copy is kept, the others write to a temporary folder
+    that is deleted. Returns the checkpoint folder (None on a non-chief worker).
+    """
+    final = step_dir(run_dir, step)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP}{final.name}-", dir=final.parent))
+    try:
+        checkpoint.write(str(tmp / _PREFIX))
+        if not chief:
+            return None
+        results.write_json(tmp / STATE_FILE, {**state, "step": int(step)})
+        if final.exists():  # already saved at this step (e.g. a resumed finished run)
+            return final
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    for _, old in list_checkpoints(run_dir)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def restore(checkpoint, folder: str | os.PathLike) -> None:
+    """Restore ``checkpoint`` from ``folder``; every saved object must find its variable."""
+    checkpoint.read(str(Path(folder) / _PREFIX)).assert_existing_objects_matched()
+
+
+class StopOnSignal:
+    """Context manager: SIGINT and SIGTERM set :attr:`signal_name` instead of killing.
+
+    The training loop checks :attr:`requested` after each step, saves a checkpoint and
+    returns. A second signal of the same kind while stopping falls back to the default
+    behaviour. Outside the main thread (where handlers cannot be set) it does nothing.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was requested."""
+        return self.signal_name is not None
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:  # second signal: give up waiting for the step
+            signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))
+            signal.raise_signal(signum)
+            return
+        self.signal_name = signal.Signals(signum).name
+
+    def __enter__(self) -> "StopOnSignal":
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+
+def save_generator(model, path) -> Path:
+    """Save a generator as a ``.keras`` file atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def load_generator(path):
+    """Load a generator saved by :func:`train` (``RUN_DIR/generator_G.keras``).
+
+    Returns
+    -------
+    model : keras.Model
+        Maps (N, H, W, 1) float32 in [-1, 1] (sides multiples of 128) to the same shape.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load_generator: {path} not found; expected a .keras file "
+                                "written by train (RUN_DIR/generator_G.keras)")
+    import keras
+
+    from semgan_core import models  # noqa: F401  (registers the custom layers)
+
+    return keras.saving.load_model(path, compile=False)

@@ -1,0 +1,260 @@
+"""The trainer: a run's files, bit-exact resume, refusals, signals, paired mode, options.
+
+Each training session costs ~20 s of tracing and graph optimisation on 2 CPU cores
+whatever its size, so the tests share runs: one 12-step run (``run12``) with every
+convergence-study option switched on is the reference for the files, the resume and
+the refusals.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from semgan_core import checkpoint, cli, config, data, images, runlog, train
+
+ROOT = Path(__file__).resolve().parents[1]
+# the convergence-study keys at non-default values (warm-up: test_warmup_...)
+STUDY = dict(residual=True, pool_size=2, disc_input="highpass", lambda_adv=0.5,
+             lr_d_multiplier=2.0)
+
+
+def _cfg(**overrides):
+    settings = dict(steps=12, checkpoint_every=3, keep_checkpoints=2, sample_every=4,
+                    log_every=1, deterministic=True, **STUDY)
+    return config.get_config("smoke", **{**settings, **overrides})
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("train") / "data"
+    data.make_dataset(out, recipe="A", n_crops=6, n_source=2, size=256, seed=0,
+                      progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def determinism():
+    """Runs of this module may switch op determinism on; switch it off afterwards."""
+    from tensorflow.python.framework import config as tf_config   # no public 'disable'
+
+    was_on = tf_config.is_op_determinism_enabled()
+    yield
+    if not was_on:
+        tf_config.disable_op_determinism()
+
+
+@pytest.fixture(scope="module")
+def run12(dataset, determinism, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("train") / "run12"
+    return run_dir, train.train(_cfg(), data_dir=dataset, run_dir=run_dir, progress=False)
+
+
+def _checkpoint_tensors(folder):
+    reader = tf.train.load_checkpoint(str(Path(folder) / "ckpt"))
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+            if k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+
+
+# ---- a run and its files ------------------------------------------------------------------
+def test_a_run_writes_checkpoints_losses_samples_report_and_generators(run12):
+    run_dir, report = run12
+    assert report["status"] == "finished" and report["steps"] == 12
+    assert report["seconds_per_step"] > 0 and report["config"]["residual"] is True
+    assert json.loads((run_dir / "report.json").read_text())["steps"] == 12
+    assert [s for s, _ in checkpoint.list_checkpoints(run_dir)] == [9, 12]    # keep 2
+    state = checkpoint.read_state(checkpoint.latest_checkpoint(run_dir))
+    assert state["step"] == 12 and state["seed"] == 0 and state["versions"]["tensorflow"]
+    assert state["config"] == report["config"] and state["mode"] == "cyclegan"
+    losses = runlog.read_losses(run_dir)
+    assert list(losses) == ["step", "time_s", "lr", *train.LOSS_NAMES["cyclegan"]]
+    assert losses["step"].tolist() == list(range(1, 13))
+    assert all(np.isfinite(v).all() for v in losses.values())
+    assert [s for s, _ in runlog.list_samples(run_dir)] == [4, 8, 12]
+    grid = images.read_image(runlog.sample_path(run_dir, 12))
+    assert grid.shape == (256, 5 * 256 + 4 * 4)          # one test image: a G(a) FG(a) b F(b)
+    assert any((run_dir / "tb").iterdir())
+
+
+def test_the_saved_generator_reloads_and_restores(run12, dataset):
+    run_dir, report = run12
+    assert report["generator_path"] == str(run_dir / "generator_G.keras")
+    generator = train.load_generator(report["generator_path"])
+    assert train.load_generator(report["generator_F_path"]).name == "F"
+    blurred, _, _, _ = data.load_test_pairs(dataset, n=1)
+    x = images.to_model_range(blurred)[..., None]
+    y = np.asarray(generator(x))
+    assert y.shape == x.shape and np.isfinite(y).all()
+    assert np.abs(y - x).max() < 0.5       # residual: near the input after 12 steps
+    with pytest.raises(FileNotFoundError, match="load_generator: .* not found"):
+        train.load_generator(run_dir / "missing.keras")
+
+
+def test_resume_6_plus_6_is_bit_identical_to_12(run12, dataset, tmp_path):
+    run_dir = tmp_path / "run"
+    first = train.train(_cfg(steps=6), data_dir=dataset, run_dir=run_dir, resume=True,
+                        progress=False)             # --resume on an empty folder: fresh
+    assert (first["start_step"], first["steps"]) == (0, 6)
+    second = train.train(_cfg(), data_dir=dataset, run_dir=run_dir, resume=True,
+                         progress=False)
+    assert (second["start_step"], second["steps"]) == (6, 12)
+    resumed = _checkpoint_tensors(checkpoint.step_dir(run_dir, 12))
+    reference = _checkpoint_tensors(checkpoint.step_dir(run12[0], 12))
+    assert resumed.keys() == reference.keys()
+    assert any("pool_A" in k for k in reference) and any("optimizer_D_B" in k for k in reference)
+    differ = [k for k in reference if not np.array_equal(reference[k], resumed[k])]
+    assert not differ, differ[:5]
+    ours, theirs = runlog.read_losses(run_dir), runlog.read_losses(run12[0])
+    for name in train.LOSS_NAMES["cyclegan"]:
+        np.testing.assert_array_equal(ours[name], theirs[name])
+
+
+def test_incompatible_resume_is_refused_naming_the_keys(run12, dataset):
+    run_dir = run12[0]
+    with pytest.raises(ValueError, match=r"residual: checkpoint True, now False; "
+                                         r"width: checkpoint 0.125, now 0.25"):
+        train.train(_cfg(width=0.25, residual=False), data_dir=dataset, run_dir=run_dir,
+                    resume=True)
+    with pytest.raises(ValueError, match=r"mode: checkpoint 'cyclegan', now 'paired'"):
+        train.train(_cfg(), data_dir=dataset, run_dir=run_dir, resume=True, paired=True)
+
+
+def test_an_existing_run_is_never_overwritten(run12, dataset, capsys):
+    run_dir = run12[0]
+    with pytest.raises(FileExistsError, match=r"already holds a run \(checkpoints up to "
+                                              r"step 12\); pass --resume"):
+        train.train(_cfg(), data_dir=dataset, run_dir=run_dir)
+    status = cli.main(["train", "--profile", "smoke", "--data", str(dataset),
+                       "--out", str(run_dir), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and err[0].startswith("semgan: error: train: ")
+
+
+# ---- signals ------------------------------------------------------------------------------
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(dataset, tmp_path):
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "semgan_core", "train", "--profile", "smoke", "--quiet",
+               "--data", str(dataset), "--out", str(run_dir), "--set", "steps=1000",
+               "--set", "checkpoint_every=1", "--set", "sample_every=0"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1"}
+    env.pop("TF_CONFIG", None)
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not checkpoint.list_checkpoints(run_dir):
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "no checkpoint within 180 s"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "Traceback" not in err
+    assert "semgan: interrupted by SIGTERM at step" in err and "--resume" in err
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["status"] == "interrupted" and report["interrupted"] == "SIGTERM"
+    assert 1 <= report["steps"] < 1000 and report["generator_path"] is None
+    assert checkpoint.list_checkpoints(run_dir)[-1][0] == report["steps"]
+
+
+# ---- paired mode and options --------------------------------------------------------------
+def test_paired_mode_trains_the_supervised_oracle_in_mixed_precision(dataset, tmp_path):
+    cfg = config.get_config("smoke", steps=2, checkpoint_every=2, sample_every=2,
+                            mixed_precision=True)
+    report = train.train(cfg, data_dir=dataset, run_dir=tmp_path, paired=True,
+                         progress=False)
+    assert report["mode"] == "paired" and report["steps"] == 2
+    assert report["generator_F_path"] is None and Path(report["generator_path"]).is_file()
+    losses = runlog.read_losses(tmp_path)
+    assert list(losses)[3:] == ["total", "l1", "ssim_loss"]
+    assert all(np.isfinite(v).all() for v in losses.values())
+    np.testing.assert_allclose(losses["total"], losses["l1"] + losses["ssim_loss"], rtol=1e-4)
+    assert images.read_image(runlog.sample_path(tmp_path, 2)).shape == (256, 3 * 256 + 2 * 4)
+
+
+def test_warmup_trains_only_the_generators(dataset):
+    trainer = train.Trainer(config.get_config("smoke", warmup_steps=1))
+    a, b = next(iter(trainer.dataset(dataset)))
+    before = {k: [w.numpy().copy() for w in trainer.models[k].weights] for k in trainer.models}
+    out = {k: float(v) for k, v in trainer.train_step(a, b, warmup=True).items()}
+    assert np.isnan([out[k] for k in ("gan_g", "gan_f", "disc_a", "disc_b")]).all()
+    assert np.isfinite([out[k] for k in ("gen_total", "cycle", "identity", "edge")]).all()
+    for name, weights in before.items():
+        changed = any(not np.array_equal(w, v.numpy())
+                      for w, v in zip(weights, trainer.models[name].weights))
+        assert changed == (name in ("G", "F")), name
+
+
+def test_image_pool_stores_then_swaps_deterministically():
+    def run(seed):
+        pool = train.ImagePool(2, (1, 1, 1), seed=seed)
+        return [float(pool.query(tf.fill((1, 1, 1, 1), float(i)))[0, 0, 0, 0])
+                for i in range(12)], pool
+
+    outs, pool = run(0)
+    assert outs[:2] == [0.0, 1.0] and int(pool.seen) == 12
+    assert all(o == i or o < i for i, o in enumerate(outs))   # new, or an older image
+    assert any(o < i for i, o in enumerate(outs[2:], 2))       # some swaps happened
+    assert run(0)[0] == outs
+
+
+def test_lr_factor_decays_linearly_over_the_second_half():
+    cfg = config.get_config("smoke", lr_decay=True)
+    assert [train.lr_factor(cfg, s, 10) for s in (0, 4, 5, 6, 9)] == [1, 1, 1, 0.8, 0.2]
+    assert train.lr_factor(config.get_config("smoke"), 9, 10) == 1.0
+
+
+def test_highpass_keeps_detail_and_removes_flat_areas():
+    flat = tf.fill((1, 32, 32, 1), 0.3)
+    np.testing.assert_allclose(train.highpass(flat).numpy(), 0, atol=1e-6)
+    edge = tf.concat([tf.zeros((1, 32, 16, 1)), tf.ones((1, 32, 16, 1))], axis=2)
+    detail = train.highpass(edge).numpy()[0, :, :, 0]
+    assert detail[:, 15].max() < 0 < detail[:, 16].min() and detail[:, :8].max() == 0
+
+
+def test_residual_generator_starts_at_the_identity():
+    trainer = train.Trainer(config.get_config("smoke", residual=True), paired=True)
+    x = tf.random.stateless_uniform((1, 256, 256, 1), seed=(1, 2), minval=-1, maxval=1)
+    np.testing.assert_array_equal(trainer.models["G"](x).numpy(), x.numpy())
+
+
+# ---- run folder and errors ----------------------------------------------------------------
+def test_checkpoints_are_atomic_and_pruned(tmp_path):
+    variable = tf.Variable(0.0)
+    ckpt = tf.train.Checkpoint(v=variable)
+    for step in range(1, 5):
+        variable.assign(float(step))
+        checkpoint.save(ckpt, tmp_path, step, {"config": {}}, keep=2)
+    assert [s for s, _ in checkpoint.list_checkpoints(tmp_path)] == [3, 4]
+    (tmp_path / "checkpoints" / ".tmp-step_000005-x").mkdir()      # killed mid-write
+    (tmp_path / "checkpoints" / "step_000006").mkdir()             # no state.json
+    assert checkpoint.prepare_run_dir(tmp_path, resume=True) == checkpoint.step_dir(tmp_path, 4)
+    assert not (tmp_path / "checkpoints" / ".tmp-step_000005-x").exists()
+    checkpoint.restore(ckpt, checkpoint.step_dir(tmp_path, 3))
+    assert float(variable) == 3.0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "{missing}"], "does not exist"),
+    (["--data", "{data}", "--set", "widht=0.5"], "unknown key(s) 'widht'"),
+    (["--data", "{data}", "--set", "image_size=128"], "the dataset's images are 256x256"),
+])
+def test_cli_errors_are_one_line_with_status_2(args, message, dataset, tmp_path, capsys):
+    args = [a.format(missing=tmp_path / "none", data=dataset) for a in args]
+    status = cli.main(["train", "--profile", "smoke", "--out", str(tmp_path / "run"),
+                       "--quiet", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1, err
+    assert err[0].startswith("semgan: error: ") and message in err[0]
+    assert not (tmp_path / "run").exists()
