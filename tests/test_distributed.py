@@ -97,7 +97,9 @@ def test_two_workers_end_with_identical_weights(tmp_path):
                       progress=False)
     run_dir = _train_two_workers(dataset, tmp_path / "run", tmp_path)
     report = json.loads((run_dir / "report.json").read_text())
-    assert report["strategy"] == "MultiWorkerMirroredStrategy" and report["replicas"] == 2
+    # MultiWorkerMirroredStrategy is an alias of CollectiveAllReduceStrategy in TF 2.21
+    assert report["strategy"] in ("MultiWorkerMirroredStrategy", "CollectiveAllReduceStrategy")
+    assert report["replicas"] == 2
     assert report["steps"] == STEPS
     assert json.loads((run_dir / "worker_1" / "report.json").read_text())["steps"] == STEPS
     assert not (run_dir / "worker_1" / "checkpoints").exists()       # chief only
