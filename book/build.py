@@ -58,7 +58,9 @@ def execute(notebook: Path, dest: Path, *, profile: str, timeout: int = 3600) ->
     tmp = out.with_name(f".{notebook.stem}.running.ipynb")
     work = dest / "work" / notebook.stem
     work.mkdir(parents=True, exist_ok=True)
-    params = {"profile": profile, "results_dir": str(dest / "results")}
+    # relative to the kernel's working folder (work/<stem>), so the rendered parameters
+    # cell shows no machine-specific path
+    params = {"profile": profile, "results_dir": "../../results"}
     # The kernel inherits this process's environment: a headless MPLBACKEND (Agg, set
     # for tests and make) would stop figures from being embedded in the notebook.
     saved_backend = os.environ.get("MPLBACKEND")
