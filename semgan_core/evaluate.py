@@ -24,7 +24,6 @@ are on 0-255 gray levels (:mod:`semgan_core.metrics`).
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -304,13 +303,7 @@ def _test_set(recipe, data_dir, n, seed, tmp, progress):
 
 def _write_csv(frame, path):
     """Write a DataFrame as CSV atomically (temporary name in the same folder, rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return results.atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def run_evaluation(recipe, out_dir, *, data_dir=None, weights=None, n=None, seed=0,

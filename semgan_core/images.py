@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
 import sys
 from pathlib import Path
 
 import numpy as np
 import tifffile
 from PIL import Image
+
+from semgan_core import results
 
 #: Smallest height and width :func:`read_image` accepts (the generator needs 128).
 MIN_SIDE = 128
@@ -281,17 +281,7 @@ def write_image(path, image, *, bit_depth=8):
     pixels = np.round(_validate(image, "image", "write_image") * np.iinfo(dtype).max)
     pixels = pixels.astype(dtype)
     writer = _write_png if suffix == ".png" else _write_tiff  # looked up at call time
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a fresh hidden name beside the target (not mkstemp: that would make the file 0600)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        writer(tmp, pixels)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return results.atomic_write(path, lambda tmp: writer(tmp, pixels))
 
 
 def _is_bar(image, background, frac, top, level):

@@ -12,7 +12,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,22 +54,42 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def write_json(path: str | os.PathLike, payload: dict) -> Path:
-    """Write ``payload`` as JSON atomically (temporary file in the same folder, then rename)."""
+def atomic_write(path: str | os.PathLike, write) -> Path:
+    """Write a file atomically: ``write(tmp)`` under a hidden temporary name, then rename.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write; missing parent folders are made.
+    write : callable
+        ``write(tmp_path)`` writes the whole file to ``tmp_path`` (same folder).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Notes
+    -----
+    A failure (or an interrupt) inside ``write`` removes the temporary file and leaves
+    any existing ``path`` untouched; the rename itself is atomic on one file system.
+    """
+    import secrets
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_jsonable(payload), fh, indent=2, sort_keys=False)
-            fh.write("\n")
+        write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> Path:
+    """Write ``payload`` as JSON atomically (temporary file in the same folder, then rename)."""
+    text = json.dumps(_jsonable(payload), indent=2, sort_keys=False) + "\n"
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def record(results_dir: str | os.PathLike, name: str, values: dict, *,
