@@ -23,18 +23,23 @@ losses and the optimizer are left out, so the fraction of peak slightly understa
 the work done.
 
 Threads: ``--intra`` / ``--inter`` set ``tf.config.threading`` (0: TensorFlow's
-default). The default, one thread per op and as many concurrent ops as cores, was the
-fastest on a 2-core CPU (width 0.25: 0.32 s/step against 0.40 with TensorFlow's
-defaults and 0.55 with intra 2 / inter 1; width 1.0: the same, 3.9 s): at small widths
-most ops are too small to split across threads, while the two generators' passes can
-run side by side. The matmul peak is measured with the same settings (see
-:func:`matmul_peak_gflops`).
+default). The default here, one thread per op and as many concurrent ops as cores, was
+the fastest on a 2-core CPU (width 0.25: 0.30 s/step against 0.35 with TensorFlow's
+defaults; width 1.0: 3.3 against 3.5 s): at these sizes most ops are too small to
+split across threads, while independent passes (G and F, their gradients) run side by
+side. The matmul peak is measured with the same settings (:func:`matmul_peak_gflops`).
+
+Measured on the shared 2-core development machine (Xeon, AVX-512; load average ~1.5
+from other users), ``--intra 1``: width 1.0, 3.28 s/step, 153 GFLOP/s, 47 % of a
+327 GFLOP/s matmul peak; width 0.25, 0.30 s/step, 107 GFLOP/s, 33 %; the input
+pipeline's share of a step < 0.5 %. The convolutions (oneDNN, batch 1 or 2, many layers
+at 2x2 to 16x16 pixels) run at 80-100 GFLOP/s per op-thread; they are nearly all of
+the step.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys

@@ -16,6 +16,11 @@ stays short. Modules (one concept each):
 ``evaluate`` every method over a test set: the paper's tables
 ``config``   profiles (smoke, book, paper) and ``get_config``
 ``train``    the CycleGAN training step and loop
+``gan``      the trainer's models, optimizers and image pools
+``checkpoint`` atomic checkpoints, resume and signal handling
+``runlog``   progress bar, loss CSV, TensorBoard, sample grids
+``convergence`` the convergence study harness
+``plotting`` one function per figure type
 ``results``  result files that record config, seed and versions
 ``cli``      ``python -m semgan_core ...``
 """

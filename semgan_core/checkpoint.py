@@ -2,8 +2,10 @@
 
 A run folder holds::
 
-    RUN_DIR/checkpoints/step_000250/ckpt.index, ckpt.data-*  (tf.train.Checkpoint)
-    RUN_DIR/checkpoints/step_000250/state.json  (step, data position, config, seed, versions)
+    RUN_DIR/checkpoints/step_000250/ckpt.index, ckpt.data-*  (tf.train.Checkpoint: the
+        networks G, F, D_A, D_B, their optimizers' state, the image pools)
+    RUN_DIR/checkpoints/step_000250/state.json  (step, data position, mode, config, seed,
+        library versions, wall time)
     RUN_DIR/losses.csv, RUN_DIR/tb/, RUN_DIR/samples/, RUN_DIR/report.json,
     RUN_DIR/generator_G.keras, RUN_DIR/generator_F.keras
 
@@ -34,7 +36,8 @@ _PREFIX = "ckpt"
 _TMP = ".tmp-"
 
 # Config keys that may differ between a run and its resumption: they change how long
-# or how observably or how fast it trains, not what it trains.
+# or how observably or how fast it trains, not what it trains. (With lr_decay, a new
+# ``steps`` stretches the decay: the resumed run then differs from an uninterrupted one.)
 RESUMABLE_KEYS = frozenset({
     "steps", "epochs", "checkpoint_every", "keep_checkpoints", "sample_every",
     "log_every", "jit_compile", "deterministic", "intra_op_threads", "inter_op_threads",
@@ -135,24 +138,26 @@ def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
 
 
 def save(checkpoint, run_dir: str | os.PathLike, step: int, state: dict[str, Any], *,
-         keep: int, chief: bool = True) -> Path | None:
+         keep: int) -> Path:
     """Write ``checkpoint`` (a ``tf.train.Checkpoint``) and ``state`` atomically.
 
-    Every worker of a multi-worker run must call this (saving may involve collective
-    operations); only the chief's copy is kept, the others write to a temporary folder
-    that is deleted. Returns the checkpoint folder (None on a non-chief worker).
+    Both go to a temporary folder beside the others, renamed to ``step_NNNNNN`` when
+    complete; then all but the newest ``keep`` checkpoints are deleted. A checkpoint
+    already saved at ``step`` is kept as it is. (Multi-worker runs: only the chief calls
+    this; mirrored variables are read locally, without collective operations.)
+
+    Returns
+    -------
+    folder : pathlib.Path
     """
     final = step_dir(run_dir, step)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP}{final.name}-", dir=final.parent))
     try:
         checkpoint.write(str(tmp / _PREFIX))
-        if not chief:
-            return None
         results.write_json(tmp / STATE_FILE, {**state, "step": int(step)})
-        if final.exists():  # already saved at this step (e.g. a resumed finished run)
-            return final
-        os.replace(tmp, final)
+        if not final.exists():
+            os.replace(tmp, final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -236,6 +241,6 @@ def load_generator(path):
                                 "written by train (RUN_DIR/generator_G.keras)")
     import keras
 
-    from semgan_core import models  # noqa: F401  (registers the custom layers)
+    from semgan_core import models  # noqa: F401  (registers its custom layers)
 
     return keras.saving.load_model(path, compile=False)

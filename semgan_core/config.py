@@ -6,9 +6,9 @@ same trainer, not separate code.
 
 * ``smoke``: CI. A tiny network and a handful of steps; minutes for the whole book.
 * ``book``: the default. Width 0.25 at 256x256, a budget that trains in about 20
-  minutes per dataset on a 2-core CPU (3600 steps at 0.31 s/step, measured with one
-  thread per op, ``intra_op_threads=1``, which is 20 % faster there than TensorFlow's
-  default at this width; on a busy shared machine a step took up to 0.75 s).
+  minutes per dataset on a 2-core CPU (3600 steps at 0.30 s/step, measured with one
+  thread per op, ``intra_op_threads=1``, 15 % faster there than TensorFlow's default
+  at this width; on a busy shared machine a step took 0.45-0.55 s).
 * ``paper``: the paper's settings (Methods, "Experimental settings"): width 1.0,
   256x256, 50 epochs, batch 1, Adam lr 1e-4 (beta1 0.5), lambda1 10, lambda2 5,
   gamma 10. Meant for a GPU.
@@ -17,7 +17,7 @@ same trainer, not separate code.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 PROFILES = ("smoke", "book", "paper")
@@ -83,11 +83,11 @@ class Config:
 _PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(width=0.125, image_size=256, steps=6, n_crops=24, n_source=8,
                   checkpoint_every=3, sample_every=3, log_every=1),
-    # 0.31 s/step measured on 2 idle cores with one thread per op (0.40 s with
-    # TensorFlow's thread defaults): 3600 steps ~ 19 minutes
+    # 0.30 s/step measured on 2 idle cores with one thread per op (0.35 s with
+    # TensorFlow's thread defaults): 3600 steps ~ 18 minutes
     "book": dict(width=0.25, image_size=256, steps=3600, intra_op_threads=1),
-    "paper": dict(width=1.0, image_size=256, bottleneck_norm=True, steps=0, epochs=50, n_crops=2550,
-                  checkpoint_every=1000, sample_every=1000, log_every=50),
+    "paper": dict(width=1.0, image_size=256, bottleneck_norm=True, steps=0, epochs=50,
+                  n_crops=2550, checkpoint_every=1000, sample_every=1000, log_every=50),
 }
 
 _CHOICES = {

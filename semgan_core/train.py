@@ -1,37 +1,37 @@
-"""The CycleGAN trainer: one training step, the loop, and what a reader watches.
+"""The CycleGAN trainer: the training step, the loop, checkpoints, distribution.
 
 :func:`train` trains the two generators (G: blurred -> clear, F: clear -> blurred) and
 the two discriminators (D_B judges clear images, D_A blurred ones) of the paper (Methods,
 "Experimental settings"; NOTES.md sections 3-4), or, with ``paired=True``, the generator
-G alone on (blurred, clean) pairs with L1 + (1 - SSIM): the supervised oracle. One
-:class:`Trainer` holds the models, the optimizers and the compiled step;
-:mod:`semgan_core.checkpoint` writes and restores the run folder; :mod:`semgan_core.runlog`
-the progress bar, ``losses.csv``, TensorBoard and the sample grids.
+G alone on (blurred, clean) pairs with L1 + (1 - SSIM): the supervised oracle. A
+:class:`Trainer` holds the models, optimizers and pools (built by :mod:`semgan_core.gan`)
+and the compiled step; :mod:`semgan_core.checkpoint` writes and restores the run folder;
+:mod:`semgan_core.runlog` keeps the progress bar, ``losses.csv``, TensorBoard and the
+sample grids.
 
 The training step (:meth:`Trainer._cyclegan_step`) reads top to bottom. Each generator
-pass runs once: F(a) and G(b) serve both the identity loss and the (literal) edge loss.
-Eq. 16 is split as NOTES.md section 3 says: the generators minimise
-``lambda_adv (L_GAN(G) + L_GAN(F)) + lambda1 L_cycle + lambda2 L_id + gamma L_edge``,
-each discriminator its own least-squares loss.
+pass runs once: F(a) and G(b) serve both the identity loss and the (literal) edge loss,
+and each network runs once per batch of independent inputs (G on a and b together, each
+D on fakes and real images together: the same values as separate passes, since instance
+norm is per image, with larger matrix products). Eq. 16 is split as NOTES.md section 3
+says: the generators minimise ``lambda_adv (L_GAN(G) + L_GAN(F)) + lambda1 L_cycle +
+lambda2 L_id + gamma L_edge``, each discriminator its own least-squares loss.
 
-Options the paper does not mention are off (or neutral) by default, so the paper's
-recipe is the default: the image history pool (``pool_size``, CycleGAN uses 50),
-linear learning-rate decay over the second half (``lr_decay``), and, for the
-convergence study, a residual generator (``residual``: G(x) = x + U-Net(x) with the
-U-Net's output layer zero-initialised, so training starts at the identity), an identity
-warm-up (``warmup_steps``: generators trained on cycle, identity and edge terms only,
-discriminators idle), the adversarial weight ``lambda_adv``, a two-time-scale learning
-rate (``lr_d_multiplier``) and a high-pass discriminator input (``disc_input='highpass'``:
-D sees x - g * x, g the paper's 7x7 sigma-1 Gaussian, i.e. the detail that blur removes).
-
-Both generators share one Adam optimizer. Adam updates each variable from its own
-moments, so this is exactly one Adam per generator with the same settings; it lets one
-mixed-precision loss scale serve the joint loss, which is differentiated once.
+Options the paper does not mention are off (or neutral) by default, so the default is
+the paper's recipe: the image history pool (``pool_size``; CycleGAN uses 50), linear
+learning-rate decay over the second half (``lr_decay``) and, for the convergence study,
+a residual generator (``residual``), an identity warm-up (``warmup_steps``: generators
+trained on the cycle, identity and edge terms only, discriminators idle), the
+adversarial weight ``lambda_adv``, a two-time-scale learning rate (``lr_d_multiplier``)
+and a high-pass discriminator input (``disc_input='highpass'``). Engineering options:
+``mixed_precision``, ``jit_compile`` (XLA), ``deterministic`` (op determinism: resumed
+runs then match uninterrupted ones bit for bit), ``intra_op_threads`` and
+``inter_op_threads``. Several GPUs are used through ``MirroredStrategy``, several
+machines through ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import math
@@ -45,8 +45,7 @@ import tensorflow as tf
 
 import keras
 
-from semgan_core import (checkpoint, config, data, degrade, images, losses, models,
-                         results, runlog)
+from semgan_core import checkpoint, config, data, gan, images, losses, results, runlog
 
 MODES = ("cyclegan", "paired")
 LOSS_NAMES = {
@@ -55,75 +54,6 @@ LOSS_NAMES = {
     "paired": ("total", "l1", "ssim_loss"),
 }
 GENERATOR_FILES = {"G": "generator_G.keras", "F": "generator_F.keras"}
-HIGHPASS_KERNEL = degrade.ASSUMED_PSF     # disc_input="highpass": x - g * x
-
-
-def _f32(x: tf.Tensor) -> tf.Tensor:
-    """Model output as float32 (mixed precision computes in float16)."""
-    return tf.cast(x, tf.float32)
-
-
-def _run(model: keras.Model, *batches: tf.Tensor, view=None) -> list[tf.Tensor]:
-    """``model`` on several equal-sized batches in one pass; one float32 output each.
-
-    One pass on the concatenation is cheaper than one per batch (larger matrix products)
-    and gives the same values: instance norm is per image.
-    """
-    x = tf.concat(batches, 0) if len(batches) > 1 else batches[0]
-    out = _f32(model(x if view is None else view(x), training=True))
-    return tf.split(out, len(batches)) if len(batches) > 1 else [out]
-
-
-def highpass(batch: tf.Tensor) -> tf.Tensor:
-    """``x - g * x`` per image, g = :data:`HIGHPASS_KERNEL`, reflected borders.
-
-    Parameters
-    ----------
-    batch : tensor, (N, H, W, 1)
-
-    Returns
-    -------
-    detail : float32 tensor, same shape; 0 on a flat image
-    """
-    batch = _f32(batch)
-    radius = HIGHPASS_KERNEL.shape[0] // 2
-    padded = tf.pad(batch, [[0, 0], [radius, radius], [radius, radius], [0, 0]], "REFLECT")
-    kernel = tf.constant(HIGHPASS_KERNEL[:, :, None, None])
-    return batch - tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
-
-
-class ImagePool(tf.Module):
-    """History of generated images shown to a discriminator (Shrivastava et al. 2017).
-
-    The first ``capacity`` images are stored and returned as they are; afterwards each
-    new image, with probability 1/2, is swapped with a random stored one (which is
-    returned instead). Randomness is stateless, seeded by (seed, images seen), so the
-    pool's variables alone (saved in checkpoints) determine what it does next.
-    """
-
-    def __init__(self, capacity: int, shape: tuple[int, int, int], *, seed: int,
-                 name: str | None = None) -> None:
-        super().__init__(name=name)
-        self.capacity, self.seed = int(capacity), int(seed)
-        self.images = tf.Variable(tf.zeros((self.capacity, *shape)), trainable=False)
-        self.seen = tf.Variable(0, dtype=tf.int64, trainable=False)
-
-    def query(self, batch: tf.Tensor) -> tf.Tensor:
-        """Pass each image of ``batch`` (static batch size) through the pool."""
-        batch = tf.stop_gradient(batch)
-        return tf.stack([self._swap(image) for image in tf.unstack(batch)])
-
-    def _swap(self, image: tf.Tensor) -> tf.Tensor:
-        seed = tf.stack([tf.constant(self.seed, tf.int64), self.seen])
-        coin, pick = tf.unstack(tf.random.stateless_uniform((2,), seed=seed))
-        filling = self.seen < self.capacity
-        index = tf.where(filling, tf.cast(self.seen, tf.int32),
-                         tf.cast(pick * self.capacity, tf.int32) % self.capacity)
-        stored = self.images[index]
-        swap = tf.logical_and(tf.logical_not(filling), coin < 0.5)
-        self.images[index].assign(tf.where(filling | swap, image, stored))
-        self.seen.assign_add(1)
-        return tf.where(swap, stored, image)
 
 
 class Trainer:
@@ -147,11 +77,11 @@ class Trainer:
             raise ValueError(f"Trainer: batch_size={cfg.batch_size} (the global batch) must "
                              f"be a multiple of the {self.replicas} replicas")
         policy = "mixed_float16" if cfg.mixed_precision else "float32"
-        with _dtype_policy(policy), self.strategy.scope():
+        with gan.dtype_policy(policy), self.strategy.scope():
             config.set_seed(cfg.seed)
-            self.models = _build_models(cfg, self.mode)
-            self.optimizers, self.variables = _build_optimizers(cfg, self.models)
-        self.pools = _build_pools(cfg, self.mode, self.strategy)
+            self.models = gan.build_models(cfg, self.mode)
+            self.optimizers, self.variables = gan.build_optimizers(cfg, self.models)
+        self.pools = gan.build_pools(cfg, self.mode, self.strategy)
         self.checkpoint = tf.train.Checkpoint(
             **self.models, **{f"optimizer_{k}": v for k, v in self.optimizers.items()},
             **{f"pool_{k}": v for k, v in self.pools.items()})
@@ -163,14 +93,15 @@ class Trainer:
     def _cyclegan_step(self, real_a, real_b, warmup=False):
         """One CycleGAN step on a replica's batch: real_a blurred, real_b clear."""
         cfg, (G, F, D_A, D_B) = self.cfg, (self.models[k] for k in ("G", "F", "D_A", "D_B"))
+        run = gan.run_batches           # run(net, x, y, ...): net on x, y, ... in one pass
         nan = tf.constant(float("nan"))
         with tf.GradientTape(persistent=True) as tape:
             # 1. Each generator on both domains, in one batch: G(a) should look clear and
             #    G(b) ~ b (identity); F(b) should look blurred and F(a) ~ a.
-            fake_b, same_b = _run(G, real_a, real_b)
-            fake_a, same_a = _run(F, real_b, real_a)
+            fake_b, same_b = run(G, real_a, real_b)
+            fake_a, same_a = run(F, real_b, real_a)
             # 2. Translate back: the cycles F(G(a)) ~ a and G(F(b)) ~ b.
-            (cycled_a,), (cycled_b,) = _run(F, fake_b), _run(G, fake_a)
+            (cycled_a,), (cycled_b,) = run(F, fake_b), run(G, fake_a)
             # 3. Cycle (1 - SSIM), identity (MSE) and edge (Sobel/Kirsch MSE) terms; the
             #    identity outputs F(a), G(b) also serve the literal edge loss (eq. 13).
             terms = {
@@ -186,8 +117,8 @@ class Trainer:
             if not warmup:
                 # 4. Each discriminator judges, in one batch, the fresh fakes, (with
                 #    pool_size > 0) fakes from its history pool, and real images.
-                d_b = _run(D_B, fake_b, *self._pooled("B", fake_b), real_b, view=self._view)
-                d_a = _run(D_A, fake_a, *self._pooled("A", fake_a), real_a, view=self._view)
+                d_b = run(D_B, fake_b, *self._pooled("B", fake_b), real_b, view=self._view)
+                d_a = run(D_A, fake_a, *self._pooled("A", fake_a), real_a, view=self._view)
                 # 5. Least-squares adversarial terms (eqs. 9-10): G and F want their fresh
                 #    fakes judged real (1); D wants real as 1 and (pooled) fakes as 0.
                 terms["gan_g"] = losses.lsgan_generator_loss(d_b[0])
@@ -214,7 +145,7 @@ class Trainer:
         """One supervised step: G(blurred) against the clean original, L1 + (1 - SSIM)."""
         with tf.GradientTape() as tape:
             # 1. Restore the blurred batch.
-            restored = _f32(self.models["G"](blurred, training=True))
+            restored = gan.as_float32(self.models["G"](blurred, training=True))
             # 2. L1 on [0, 1] images (the scale of the other pixel losses) + 1 - SSIM.
             to_01 = images.from_model_range
             l1 = tf.reduce_mean(tf.abs(to_01(restored) - to_01(clean)))
@@ -227,7 +158,7 @@ class Trainer:
 
     def _view(self, batch: tf.Tensor) -> tf.Tensor:
         """What a discriminator sees: the images, or their high-pass part x - g * x."""
-        return batch if self.cfg.disc_input == "image" else highpass(batch)
+        return batch if self.cfg.disc_input == "image" else gan.highpass(batch)
 
     def _for_gradient(self, loss: tf.Tensor, name: str) -> tf.Tensor:
         """``loss`` divided by the replicas (their gradients are summed: a global-batch
@@ -274,7 +205,7 @@ class Trainer:
 
     def set_learning_rate(self, step: int, total: int) -> float:
         """Set the learning rates for ``step`` (0-based) of ``total``; return G's."""
-        lr = self.cfg.learning_rate * lr_factor(self.cfg, step, total)
+        lr = self.cfg.learning_rate * gan.lr_factor(self.cfg, step, total)
         for name, opt in self.optimizers.items():
             scale = 1.0 if name == "generators" else self.cfg.lr_d_multiplier
             opt.learning_rate.assign(lr * scale)
@@ -301,81 +232,14 @@ class Trainer:
     def translate(self, a: tf.Tensor, b: tf.Tensor | None = None) -> list[np.ndarray]:
         """Sample-grid columns in [0, 1]: a, G(a), F(G(a)), b, F(b) (paired: a, G(a), b)."""
         G = self.models["G"]
-        fake_b = _f32(G(a, training=False))
+        fake_b = gan.as_float32(G(a, training=False))
         if self.mode == "paired":
             columns = [a, fake_b, b]
         else:
             F = self.models["F"]
-            columns = [a, fake_b, _f32(F(fake_b, training=False)), b,
-                       _f32(F(b, training=False))]
+            columns = [a, fake_b, gan.as_float32(F(fake_b, training=False)), b,
+                       gan.as_float32(F(b, training=False))]
         return [images.from_model_range(np.asarray(c, np.float32))[..., 0] for c in columns]
-
-
-def lr_factor(cfg: config.Config, step: int, total: int) -> float:
-    """Learning-rate multiplier at ``step``: 1, or with ``lr_decay`` linear to 0 over the
-    second half of ``total`` steps (CycleGAN's schedule)."""
-    if not cfg.lr_decay:
-        return 1.0
-    half = total / 2
-    return 1.0 if step < half else max(0.0, (total - step) / (total - half))
-
-
-@contextlib.contextmanager
-def _dtype_policy(name: str):
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
-def _generator(cfg: config.Config, name: str) -> keras.Model:
-    """The U-Net of :mod:`models`; with ``cfg.residual``, x + U-Net(x), starting at x."""
-    unet = models.build_generator(cfg.width, bottleneck_norm=cfg.bottleneck_norm,
-                                  name=f"{name}_unet" if cfg.residual else name)
-    if not cfg.residual:
-        return unet
-    for weight in unet.layers[-1].weights:          # the 1-channel tanh output layer
-        weight.assign(tf.zeros_like(weight))
-    image = keras.Input(shape=(None, None, 1), name="image")
-    return keras.Model(image, keras.layers.Add(name="residual")([image, unet(image)]),
-                       name=name)
-
-
-def _build_models(cfg: config.Config, mode: str) -> dict[str, keras.Model]:
-    if mode == "paired":
-        return {"G": _generator(cfg, "G")}
-    return {"G": _generator(cfg, "G"), "F": _generator(cfg, "F"),
-            "D_A": models.build_discriminator(cfg.width, name="D_A"),
-            "D_B": models.build_discriminator(cfg.width, name="D_B")}
-
-
-def _build_optimizers(cfg: config.Config, nets: dict[str, keras.Model]):
-    """Adam (beta1 from cfg) for the generators jointly and one per discriminator."""
-    groups = {"generators": [k for k in ("G", "F") if k in nets]}
-    groups.update({k: [k] for k in ("D_A", "D_B") if k in nets})
-    optimizers, variables = {}, {}
-    for name, members in groups.items():
-        lr = cfg.learning_rate * (1.0 if name == "generators" else cfg.lr_d_multiplier)
-        opt = keras.optimizers.Adam(lr, beta_1=cfg.beta_1, name=f"adam_{name}")
-        if cfg.mixed_precision:
-            opt = keras.optimizers.LossScaleOptimizer(opt, name=f"loss_scale_{name}")
-        variables[name] = [v for k in members for v in nets[k].trainable_variables]
-        opt.build(variables[name])     # build now, so a checkpoint restores into them
-        optimizers[name] = opt
-    return optimizers, variables
-
-
-def _build_pools(cfg: config.Config, mode: str, strategy) -> dict[str, ImagePool]:
-    if mode == "paired" or cfg.pool_size == 0:
-        return {}
-    if isinstance(strategy, tf.distribute.MirroredStrategy) and strategy.num_replicas_in_sync > 1:
-        raise ValueError(f"Trainer: pool_size={cfg.pool_size} needs one replica per process, "
-                         f"got {strategy.num_replicas_in_sync} GPUs; set pool_size=0")
-    shape = (cfg.image_size, cfg.image_size, 1)
-    return {k: ImagePool(cfg.pool_size, shape, seed=cfg.seed * 2 + i, name=f"pool_{k}")
-            for i, k in enumerate(("A", "B"))}
 
 
 # ---- the training run ------------------------------------------------------------------

@@ -19,6 +19,7 @@ def test_paper_profile_has_the_papers_settings():
     assert (cfg.lambda_cycle, cfg.lambda_identity, cfg.gamma_edge) == (10.0, 5.0, 10.0)
     assert (cfg.n_crops, cfg.edge_operator, cfg.edge_reference) == (2550, "sobel", "paper")
     assert (cfg.pool_size, cfg.lr_decay, cfg.mixed_precision) == (0, False, False)
+    assert cfg.bottleneck_norm is True          # the paper's literal reading
 
 
 @pytest.mark.parametrize("profile", config.PROFILES)

@@ -1,6 +1,6 @@
 """The trainer: a run's files, bit-exact resume, refusals, signals, paired mode, options.
 
-Each training session costs ~20 s of tracing and graph optimisation on 2 CPU cores
+Each training session costs ~10 s of tracing and graph optimisation on 2 CPU cores
 whatever its size, so the tests share runs: one 12-step run (``run12``) with every
 convergence-study option switched on is the reference for the files, the resume and
 the refusals.
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from semgan_core import checkpoint, cli, config, data, images, runlog, train
+from semgan_core import checkpoint, cli, config, data, gan, images, runlog, train
 
 ROOT = Path(__file__).resolve().parents[1]
 # the convergence-study keys at non-default values (warm-up: test_warmup_...)
@@ -198,7 +198,7 @@ def test_warmup_trains_only_the_generators(dataset):
 
 def test_image_pool_stores_then_swaps_deterministically():
     def run(seed):
-        pool = train.ImagePool(2, (1, 1, 1), seed=seed)
+        pool = gan.ImagePool(2, (1, 1, 1), seed=seed)
         return [float(pool.query(tf.fill((1, 1, 1, 1), float(i)))[0, 0, 0, 0])
                 for i in range(12)], pool
 
@@ -211,16 +211,30 @@ def test_image_pool_stores_then_swaps_deterministically():
 
 def test_lr_factor_decays_linearly_over_the_second_half():
     cfg = config.get_config("smoke", lr_decay=True)
-    assert [train.lr_factor(cfg, s, 10) for s in (0, 4, 5, 6, 9)] == [1, 1, 1, 0.8, 0.2]
-    assert train.lr_factor(config.get_config("smoke"), 9, 10) == 1.0
+    assert [gan.lr_factor(cfg, s, 10) for s in (0, 4, 5, 6, 9)] == [1, 1, 1, 0.8, 0.2]
+    assert gan.lr_factor(config.get_config("smoke"), 9, 10) == 1.0
 
 
 def test_highpass_keeps_detail_and_removes_flat_areas():
     flat = tf.fill((1, 32, 32, 1), 0.3)
-    np.testing.assert_allclose(train.highpass(flat).numpy(), 0, atol=1e-6)
+    np.testing.assert_allclose(gan.highpass(flat).numpy(), 0, atol=1e-6)
     edge = tf.concat([tf.zeros((1, 32, 16, 1)), tf.ones((1, 32, 16, 1))], axis=2)
-    detail = train.highpass(edge).numpy()[0, :, :, 0]
+    detail = gan.highpass(edge).numpy()[0, :, :, 0]
     assert detail[:, 15].max() < 0 < detail[:, 16].min() and detail[:, :8].max() == 0
+
+
+def test_fused_adam_matches_keras_adam():
+    import keras
+
+    start = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    variables = [keras.Variable(start), keras.Variable(start)]
+    optimizers = [keras.optimizers.Adam(1e-2, beta_1=0.5), gan.FusedAdam(1e-2, beta_1=0.5)]
+    for step in range(4):
+        grad = tf.constant(np.random.default_rng(step).normal(size=(4, 3)), tf.float32)
+        for opt, var in zip(optimizers, variables):
+            opt.apply([grad], [var])
+    np.testing.assert_allclose(variables[1].numpy(), variables[0].numpy(), atol=1e-6)
+    assert int(optimizers[1].iterations) == 4
 
 
 def test_residual_generator_starts_at_the_identity():
