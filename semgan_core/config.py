@@ -59,6 +59,7 @@ class Config:
     lambda_adv: float = 1.0         # weight of the adversarial terms in eq. 16
     lr_d_multiplier: float = 1.0    # discriminator lr = learning_rate * k (two time-scale)
     disc_input: str = "image"       # or "highpass": D sees x - GaussianBlur(x)
+    disc_norm: str = "all"          # D's instance norms: all (paper), inner (2-3), none
     # --- engineering -----------------------------------------------------------------
     mixed_precision: bool = False   # float16 compute, float32 variables and losses
     jit_compile: bool = False       # XLA (slower on CPU, measured)
@@ -97,6 +98,7 @@ _CHOICES = {
     "edge_operator": ("sobel", "kirsch"),
     "edge_reference": ("paper", "input"),
     "disc_input": ("image", "highpass"),
+    "disc_norm": ("all", "inner", "none"),
 }
 
 # (key, smallest allowed value, whether the bound itself is allowed)

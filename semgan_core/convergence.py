@@ -51,7 +51,10 @@ VARIANTS: dict[str, dict] = {
     "pool": {"pool_size": 50},
     "highpass-d": {"disc_input": "highpass"},
     "edge-input": {"edge_reference": "input"},
-    "no-bottleneck-norm": {"bottleneck_norm": False},
+    # the book profiles drop the degenerate bottleneck norm; this puts it back (paper)
+    "bottleneck-norm": {"bottleneck_norm": True},
+    # a discriminator that can see a sigma-1 blur (diagnostic probe, see models.py)
+    "inner-d": {"disc_norm": "inner"},
     # combinations: start at the identity, let D judge only the detail blur removes,
     # and loosen what pins G to the identity / strengthen the push away from it
     "residual+highpass-d": {"residual": True, "disc_input": "highpass"},
@@ -62,6 +65,12 @@ VARIANTS: dict[str, dict] = {
                                      "lambda_identity": 1.0},
     "warmup+highpass-d+edge-input": {"warmup_steps": _WARMUP, "disc_input": "highpass",
                                      "edge_reference": "input"},
+    "inner-d+highpass-d+edge-input+low-id": {"disc_norm": "inner", "disc_input": "highpass",
+                                             "edge_reference": "input",
+                                             "lambda_identity": 0.5},
+    "residual+inner-d+highpass-d+edge-input+low-id": {
+        "residual": True, "disc_norm": "inner", "disc_input": "highpass",
+        "edge_reference": "input", "lambda_identity": 0.5},
 }
 
 

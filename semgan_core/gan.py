@@ -163,8 +163,8 @@ def build_models(cfg: config.Config, mode: str) -> dict[str, keras.Model]:
     if mode == "paired":
         return {"G": build_generator(cfg, "G")}
     return {"G": build_generator(cfg, "G"), "F": build_generator(cfg, "F"),
-            "D_A": models.build_discriminator(cfg.width, name="D_A"),
-            "D_B": models.build_discriminator(cfg.width, name="D_B")}
+            "D_A": models.build_discriminator(cfg.width, norm=cfg.disc_norm, name="D_A"),
+            "D_B": models.build_discriminator(cfg.width, norm=cfg.disc_norm, name="D_B")}
 
 
 def build_optimizers(cfg: config.Config, nets: dict[str, keras.Model]):

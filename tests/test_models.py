@@ -148,3 +148,19 @@ def test_model_table_rows():
     assert rows[0]["generator_gflop"] > rows[1]["generator_gflop"] > 0
     with pytest.raises(ValueError, match="200x200"):
         models.model_table(widths=(0.125,), size=200)
+
+
+@pytest.mark.parametrize("norm, normed", [("all", 4), ("inner", 2), ("none", 0)])
+def test_discriminator_norm_options(norm, normed):
+    disc = models.build_discriminator(0.0625, norm=norm)
+    norms = [l for l in disc.layers if isinstance(l, layers.GroupNormalization)]
+    assert len(norms) == normed
+    convs = [l for l in disc.layers if isinstance(l, layers.Conv2D)]
+    assert [c.use_bias for c in convs][:4] == [f"d{i}_in" not in [n.name for n in norms]
+                                               for i in range(1, 5)]
+    assert disc(np.zeros((1, 256, 256, 1), np.float32)).shape == (1, 32, 32, 1)
+
+
+def test_discriminator_norm_rejects_unknown():
+    with pytest.raises(ValueError, match="norm must be one of"):
+        models.build_discriminator(0.0625, norm="batch")
