@@ -225,22 +225,9 @@ def save_generator(model, path) -> Path:
 def load_generator(path):
     """Load a generator saved by :func:`train` (``RUN_DIR/generator_G.keras``).
 
-    Returns
-    -------
-    model : keras.Model
-        Maps (N, H, W, 1) float32 in [-1, 1] (sides multiples of 128) to the same shape.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` is not a file.
+    The one loader is :func:`semgan_core.infer.load_generator` (clear errors naming the
+    path, ``.weights.h5`` files too); this is a shortcut for ``.keras`` files.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load_generator: {path} not found; expected a .keras file "
-                                "written by train (RUN_DIR/generator_G.keras)")
-    import keras
+    from semgan_core import infer
 
-    from semgan_core import models  # noqa: F401  (registers its custom layers)
-
-    return keras.saving.load_model(path, compile=False)
+    return infer.load_generator(path)
