@@ -94,7 +94,9 @@ def time_steps(width: float, size: int, data_dir: Path, steps: int) -> dict:
     """Seconds per step (mean after 2 warm-up steps) and the input pipeline's share."""
     from semgan_core import config, train
 
-    cfg = config.get_config("book", width=width, image_size=size)
+    # the paper's U-Net CycleGAN at the book profile's engineering settings (the book's
+    # CPU recipe trains a filter generator whose step the discriminators dominate)
+    cfg = config.get_config("book", **config.PAPER_RECIPE, width=width, image_size=size)
     trainer = train.Trainer(cfg)
     batches = iter(trainer.dataset(data_dir))
     for _ in range(2):                               # trace + graph optimisation

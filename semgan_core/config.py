@@ -40,6 +40,11 @@ class Config:
     # --- networks ------------------------------------------------------------------
     width: float = 0.25             # channel multiplier (paper: 1.0)
     bottleneck_norm: bool = False   # instance norm at the H/128 bottleneck (models.py: measured)
+    generator: str = "unet"         # "unet" (paper) or "filter" (filtergen.py: learned
+                                    # deconvolution filter + smooth tone field)
+    filter_size: int = 15           # side of the learned filter (generator="filter")
+    filter_gain: float = 10.0       # its learning-rate multiplier (filtergen.LearnedFilter)
+    tone: str = "mean"              # its tone field: "mean", "mean+spread" or "none"
     # --- optimisation --------------------------------------------------------------
     steps: int = 3600               # training steps (0: use epochs)
     epochs: int = 0                 # epochs over trainA (paper: 50); used when steps == 0
@@ -58,8 +63,11 @@ class Config:
     warmup_steps: int = 0           # steps of identity/cycle-only training before GAN
     lambda_adv: float = 1.0         # weight of the adversarial terms in eq. 16
     lr_d_multiplier: float = 1.0    # discriminator lr = learning_rate * k (two time-scale)
-    disc_input: str = "image"       # or "highpass": D sees x - GaussianBlur(x)
+    disc_input: str = "image"       # or "highpass": D sees x - GaussianBlur(x); "both": 2 channels
     disc_norm: str = "all"          # D's instance norms: all (paper), inner (2-3), none
+    r1_gamma: float = 0.0           # R1 gradient penalty on D's real inputs (0: off, paper)
+    lambda_spectral: float = 0.0    # unpaired log-power-spectrum matching (matching.py; 0: off)
+    lambda_histogram: float = 0.0   # unpaired grey-level histogram matching (0: off)
     # --- engineering -----------------------------------------------------------------
     mixed_precision: bool = False   # float16 compute, float32 variables and losses
     jit_compile: bool = False       # XLA (slower on CPU, measured)
@@ -81,12 +89,28 @@ class Config:
         return get_config(values.pop("profile"), **values)
 
 
+#: The paper's generator, discriminator and loss settings (the defaults of :class:`Config`),
+#: spelled out so that a study can put them back on top of a profile that changes them.
+PAPER_RECIPE: dict[str, Any] = dict(
+    generator="unet", residual=False, disc_norm="all", disc_input="image",
+    edge_reference="paper", lambda_identity=5.0, lambda_adv=1.0, lambda_spectral=0.0,
+    lambda_histogram=0.0, r1_gamma=0.0, warmup_steps=0, pool_size=0, lr_d_multiplier=1.0)
+
+#: The CPU recipe of the smoke and book profiles (issue #6; the book's reproduction notes
+#: show the curves): a generator that can only deconvolve and correct contrast smoothly
+#: (filtergen.py), a discriminator that sees the blur (instance norm on its inner layers
+#: only, high-pass input), the edge loss against the input with a light identity term, and
+#: unpaired spectrum and histogram matching (matching.py).
+CPU_RECIPE: dict[str, Any] = dict(
+    generator="filter", disc_norm="inner", disc_input="highpass", edge_reference="input",
+    lambda_identity=0.5, lambda_spectral=1.0, lambda_histogram=10.0, lambda_adv=0.0)
+
 _PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
-    "smoke": dict(width=0.125, image_size=256, steps=6, n_crops=24, n_source=8,
+    "smoke": dict(CPU_RECIPE, width=0.125, image_size=256, steps=6, n_crops=24, n_source=8,
                   checkpoint_every=3, sample_every=3, log_every=1),
     # 0.30 s/step measured on 2 idle cores with one thread per op (0.35 s with
     # TensorFlow's thread defaults): 3600 steps ~ 18 minutes
-    "book": dict(width=0.25, image_size=256, steps=3600, intra_op_threads=1),
+    "book": dict(CPU_RECIPE, width=0.25, image_size=256, steps=3600, intra_op_threads=1),
     "paper": dict(width=1.0, image_size=256, bottleneck_norm=True, steps=0, epochs=50,
                   n_crops=2550, checkpoint_every=1000, sample_every=1000, log_every=50),
 }
@@ -97,7 +121,9 @@ _CHOICES = {
     "hybrid": ("random", "compose"),
     "edge_operator": ("sobel", "kirsch"),
     "edge_reference": ("paper", "input"),
-    "disc_input": ("image", "highpass"),
+    "disc_input": ("image", "highpass", "both"),
+    "generator": ("unet", "filter"),
+    "tone": ("mean", "mean+spread", "none"),
     "disc_norm": ("all", "inner", "none"),
 }
 
@@ -108,7 +134,9 @@ _LOWER_BOUNDS = (
     ("lr_d_multiplier", 0, False), ("lambda_cycle", 0, True), ("lambda_identity", 0, True),
     ("gamma_edge", 0, True), ("checkpoint_every", 1, True), ("keep_checkpoints", 1, True),
     ("sample_every", 0, True), ("log_every", 1, True), ("n_crops", 1, True),
-    ("intra_op_threads", 0, True), ("inter_op_threads", 0, True),
+    ("intra_op_threads", 0, True), ("inter_op_threads", 0, True), ("filter_size", 1, True),
+    ("filter_gain", 0, False), ("r1_gamma", 0, True),
+    ("lambda_spectral", 0, True), ("lambda_histogram", 0, True),
 )
 
 
@@ -171,6 +199,8 @@ def get_config(profile: str = "book", **overrides: Any) -> Config:
         if value < low or (value == low and not inclusive):
             bound = f">= {low}" if inclusive else f"> {low}"
             raise ValueError(f"get_config: {key}={value!r} must be {bound}")
+    if cfg.filter_size % 2 == 0:
+        raise ValueError(f"get_config: filter_size={cfg.filter_size} must be odd")
     if not 0 <= cfg.beta_1 < 1:
         raise ValueError(f"get_config: beta_1={cfg.beta_1!r} must be in [0, 1)")
     return cfg

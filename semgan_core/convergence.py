@@ -41,8 +41,17 @@ REFERENCES = ("blurred", "wiener-true-psf", "wiener-assumed-psf")
 HARNESS_KEYS = ("profile", "seed", "steps", "epochs", "checkpoint_every", "keep_checkpoints")
 _WARMUP = 200           # identity warm-up steps of the "warmup" variants (10 % of book)
 
-#: Named recipes: config overrides of the one trainer ("paper" is the paper's recipe).
-VARIANTS: dict[str, dict] = {
+#: The discriminator and loss settings the diagnostic probe found necessary (a D that sees
+#: the blur, the edge loss against the input, a light identity term).
+_FIXED_D = {"disc_norm": "inner", "disc_input": "highpass", "edge_reference": "input",
+            "lambda_identity": 0.5}
+_MATCH = {"lambda_spectral": 1.0, "lambda_histogram": 10.0}
+_FILTER = {"generator": "filter"}
+
+#: Named recipes, each its changes to the paper's recipe (``config.PAPER_RECIPE``, applied
+#: first, so a variant means the same on every profile); "recipe" is the CPU recipe of
+#: the book profile (``config.CPU_RECIPE``).
+_CHANGES: dict[str, dict] = {
     "paper": {},
     "residual": {"residual": True},
     "warmup": {"warmup_steps": _WARMUP},
@@ -55,23 +64,20 @@ VARIANTS: dict[str, dict] = {
     "bottleneck-norm": {"bottleneck_norm": True},
     # a discriminator that can see a sigma-1 blur (diagnostic probe, see models.py)
     "inner-d": {"disc_norm": "inner"},
-    # combinations: start at the identity, let D judge only the detail blur removes,
-    # and loosen what pins G to the identity / strengthen the push away from it
-    "residual+highpass-d": {"residual": True, "disc_input": "highpass"},
-    "residual+highpass-d+low-id": {"residual": True, "disc_input": "highpass",
-                                   "lambda_identity": 1.0},
-    "residual+highpass-d+ttur+adv": {"residual": True, "disc_input": "highpass",
-                                     "lr_d_multiplier": 4.0, "lambda_adv": 5.0,
-                                     "lambda_identity": 1.0},
-    "warmup+highpass-d+edge-input": {"warmup_steps": _WARMUP, "disc_input": "highpass",
-                                     "edge_reference": "input"},
-    "inner-d+highpass-d+edge-input+low-id": {"disc_norm": "inner", "disc_input": "highpass",
-                                             "edge_reference": "input",
-                                             "lambda_identity": 0.5},
-    "residual+inner-d+highpass-d+edge-input+low-id": {
-        "residual": True, "disc_norm": "inner", "disc_input": "highpass",
-        "edge_reference": "input", "lambda_identity": 0.5},
+    "fixed-d": dict(_FIXED_D),
+    "residual+fixed-d": {"residual": True, **_FIXED_D},
+    "residual+fixed-d+matching": {"residual": True, **_FIXED_D, **_MATCH},
+    # a generator that can only deconvolve and correct contrast smoothly (filtergen.py)
+    "filter": dict(_FILTER),
+    "filter+fixed-d": {**_FILTER, **_FIXED_D},
+    "recipe": dict(config.CPU_RECIPE),
+    "recipe+gan": {**config.CPU_RECIPE, "lambda_adv": 1.0},
+    "recipe-no-tone": {**config.CPU_RECIPE, "tone": "none"},
+    "recipe-no-histogram": {**config.CPU_RECIPE, "lambda_histogram": 0.0},
+    "recipe-low-cycle": {**config.CPU_RECIPE, "lambda_cycle": 1.0, "gamma_edge": 1.0},
 }
+VARIANTS: dict[str, dict] = {name: {**config.PAPER_RECIPE, **changes}
+                             for name, changes in _CHANGES.items()}
 
 
 # ---- scoring ---------------------------------------------------------------------------

@@ -266,21 +266,33 @@ def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
     return _table(per_image, len(blurred), n_boot, rng), per_image
 
 
-def shipped_weights(recipe):
-    """Path of the generator shipped for a recipe (``weights/cyclegan_<recipe>.keras``)."""
-    return WEIGHTS_DIR / f"cyclegan_{recipe}.keras"
+def shipped_weights(recipe, kind="cyclegan"):
+    """Path of a generator shipped for a recipe: ``weights/<kind>_<recipe>.keras``,
+    ``kind`` 'cyclegan' (unpaired, the paper's method) or 'supervised' (the oracle)."""
+    return WEIGHTS_DIR / f"{kind}_{recipe}.keras"
 
 
 def _generators(recipe, weights):
-    """The generators to evaluate ({} or {"cyclegan": G}) and a note for the record."""
-    path = shipped_weights(recipe) if weights is None else Path(weights)
-    if weights is None and not path.is_file():
-        return {}, {"weights": None, "note": f"no generator evaluated: the shipped weights "
-                    f"{path} do not exist; classical methods only"}
+    """The generators to evaluate (``{"cyclegan": G[, "supervised-oracle": G2]}`` or {})
+    and a note for the record. With ``weights`` given, that file is the 'cyclegan' row
+    alone; without, the shipped CycleGAN and supervised oracle of ``recipe``, where they
+    exist."""
     from semgan_core import infer
 
-    return ({"cyclegan": infer.load_generator(path)},
-            {"weights": str(path), "note": f"generator 'cyclegan' loaded from {path}"})
+    if weights is not None:
+        path = Path(weights)
+        return ({"cyclegan": infer.load_generator(path)},
+                {"weights": str(path), "note": f"generator 'cyclegan' loaded from {path}"})
+    found = {row: shipped_weights(recipe, kind) for row, kind in
+             (("cyclegan", "cyclegan"), ("supervised-oracle", "supervised"))}
+    found = {row: path for row, path in found.items() if path.is_file()}
+    if not found:
+        return {}, {"weights": None, "note": f"no generator evaluated: the shipped weights "
+                    f"{shipped_weights(recipe)} do not exist; classical methods only"}
+    return ({row: infer.load_generator(path) for row, path in found.items()},
+            {"weights": {row: str(path) for row, path in found.items()},
+             "note": "shipped generators " + ", ".join(f"'{r}' from {p}"
+                                                       for r, p in found.items())})
 
 
 def _test_set(recipe, data_dir, n, seed, tmp, progress):

@@ -13,7 +13,10 @@ they use from a :class:`~semgan_core.config.Config`:
   joint loss, which is then differentiated once.
 * :func:`build_pools`: the image history pools (:class:`ImagePool`, ``pool_size``).
 * :func:`highpass`: what D sees with ``disc_input='highpass'``: x - g * x, g the paper's
-  7x7 sigma-1 Gaussian (``degrade.ASSUMED_PSF``), i.e. the detail that blur removes.
+  7x7 sigma-1 Gaussian (``degrade.ASSUMED_PSF``), i.e. the detail that blur removes;
+  :func:`disc_view`: the image, that, or both as two channels (``'both'``).
+* :func:`r1_penalty`: the optional R1 gradient penalty of the discriminators
+  (``r1_gamma``).
 * :func:`lr_factor`: the optional linear decay (``lr_decay``).
 """
 
@@ -25,7 +28,7 @@ import tensorflow as tf
 
 import keras
 
-from semgan_core import config, degrade, models
+from semgan_core import config, degrade, filtergen, models
 
 HIGHPASS_KERNEL = degrade.ASSUMED_PSF     # disc_input="highpass": x - g * x
 
@@ -62,6 +65,31 @@ def highpass(batch: tf.Tensor) -> tf.Tensor:
     padded = tf.pad(batch, [[0, 0], [radius, radius], [radius, radius], [0, 0]], "REFLECT")
     kernel = tf.constant(HIGHPASS_KERNEL[:, :, None, None])
     return batch - tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")
+
+
+def disc_view(batch: tf.Tensor, mode: str) -> tf.Tensor:
+    """What a discriminator sees: ``mode`` 'image' (the batch), 'highpass'
+    (:func:`highpass`) or 'both' (the two as channels: contrast and detail)."""
+    if mode == "image":
+        return batch
+    if mode == "highpass":
+        return highpass(batch)
+    return tf.concat([as_float32(batch), highpass(batch)], -1)
+
+
+def r1_penalty(disc: keras.Model, view: tf.Tensor) -> tf.Tensor:
+    """R1 gradient penalty (Mescheder et al. 2018): mean over the batch of the squared
+    norm of the gradient of D's summed patch map with respect to its (real) input view.
+
+    Keeps the discriminator smooth around the real data, so that a discriminator that
+    separates the domains still gives the generator an informative gradient.
+    """
+    view = as_float32(view)
+    with tf.GradientTape() as tape:
+        tape.watch(view)
+        score = tf.reduce_sum(as_float32(disc(view, training=True)))
+    grad = tape.gradient(score, view)
+    return tf.reduce_mean(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]))
 
 
 class FusedAdam(keras.optimizers.Adam):
@@ -143,10 +171,14 @@ def dtype_policy(name: str):
 
 
 def build_generator(cfg: config.Config, name: str) -> keras.Model:
-    """The U-Net of :mod:`models`; with ``cfg.residual``, x + U-Net(x), starting at x.
+    """The U-Net of :mod:`models`; with ``cfg.residual``, x + U-Net(x), starting at x;
+    with ``cfg.generator == "filter"``, :func:`filtergen.build_filter_generator`.
 
     The residual output is not clipped to [-1, 1] (``images.from_model_range`` clips).
     """
+    if cfg.generator == "filter":
+        return filtergen.build_filter_generator(cfg.filter_size, gain=cfg.filter_gain,
+                                                tone=cfg.tone, name=name)
     unet = models.build_generator(cfg.width, bottleneck_norm=cfg.bottleneck_norm,
                                   name=f"{name}_unet" if cfg.residual else name)
     if not cfg.residual:
@@ -162,9 +194,10 @@ def build_models(cfg: config.Config, mode: str) -> dict[str, keras.Model]:
     """``{"G", "F", "D_A", "D_B"}`` (mode 'cyclegan') or ``{"G"}`` (mode 'paired')."""
     if mode == "paired":
         return {"G": build_generator(cfg, "G")}
+    channels = 2 if cfg.disc_input == "both" else 1
     return {"G": build_generator(cfg, "G"), "F": build_generator(cfg, "F"),
-            "D_A": models.build_discriminator(cfg.width, norm=cfg.disc_norm, name="D_A"),
-            "D_B": models.build_discriminator(cfg.width, norm=cfg.disc_norm, name="D_B")}
+            **{k: models.build_discriminator(cfg.width, norm=cfg.disc_norm, name=k,
+                                             channels=channels) for k in ("D_A", "D_B")}}
 
 
 def build_optimizers(cfg: config.Config, nets: dict[str, keras.Model]):

@@ -32,7 +32,7 @@ from PIL import Image
 
 import keras
 
-from semgan_core import images, models  # models registers the custom layers for loading
+from semgan_core import filtergen, images, models  # noqa: F401 - register layers for loading
 
 #: Smallest height and width :func:`deblur` accepts.
 MIN_SIDE = 16

@@ -234,7 +234,7 @@ DISCRIMINATOR_NORMS = {"all": (1, 2, 3, 4), "inner": (2, 3), "none": ()}
 
 
 def build_discriminator(width: float = 1.0, *, norm: str = "all",
-                        name: str = "D") -> keras.Model:
+                        name: str = "D", channels: int = 1) -> keras.Model:
     """Build the PatchGAN discriminator (D_A or D_B).
 
     Parameters
@@ -250,18 +250,20 @@ def build_discriminator(width: float = 1.0, *, norm: str = "all",
         reproduction, for the convergence study).
     name : str
         Model name.
+    channels : int
+        Input channels (2 for the trainer's ``disc_input="both"``: image and detail).
 
     Returns
     -------
     model : keras.Model
-        Input ``(None, None, None, 1)`` in [-1, 1]; output ``(None, H/8, W/8, 1)``,
+        Input ``(None, None, None, channels)`` in [-1, 1]; output ``(None, H/8, W/8, 1)``,
         linear (least-squares GAN): a 32x32 patch map for a 256x256 input.
     """
     _check_width("build_discriminator", width)
     if norm not in DISCRIMINATOR_NORMS:
         raise ValueError(f"build_discriminator: norm must be one of "
                          f"{sorted(DISCRIMINATOR_NORMS)}, got {norm!r}")
-    inputs = keras.Input(shape=(None, None, 1), name="image")
+    inputs = keras.Input(shape=(None, None, channels), name="image")
     x = inputs
     n = len(DISCRIMINATOR_CHANNELS)
     for i, (base, stride) in enumerate(zip(DISCRIMINATOR_CHANNELS, DISCRIMINATOR_STRIDES), 1):

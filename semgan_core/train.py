@@ -45,12 +45,12 @@ import tensorflow as tf
 
 import keras
 
-from semgan_core import checkpoint, config, data, gan, images, losses, results, runlog
+from semgan_core import checkpoint, config, data, gan, images, losses, matching, results, runlog
 
 MODES = ("cyclegan", "paired")
 LOSS_NAMES = {
     "cyclegan": ("gen_total", "gan_g", "gan_f", "cycle", "identity", "edge",
-                 "disc_a", "disc_b"),
+                 "disc_a", "disc_b", "spectral", "histogram"),
     "paired": ("total", "l1", "ssim_loss"),
 }
 GENERATOR_FILES = {"G": "generator_G.keras", "F": "generator_F.keras"}
@@ -95,6 +95,9 @@ class Trainer:
         cfg, (G, F, D_A, D_B) = self.cfg, (self.models[k] for k in ("G", "F", "D_A", "D_B"))
         run = gan.run_batches           # run(net, x, y, ...): net on x, y, ... in one pass
         nan = tf.constant(float("nan"))
+        # The discriminators train unless warming up, or the adversarial term is off
+        # (lambda_adv = 0: nothing would use them; they stay as initialised).
+        adversarial = not warmup and cfg.lambda_adv > 0
         with tf.GradientTape(persistent=True) as tape:
             # 1. Each generator on both domains, in one batch: G(a) should look clear and
             #    G(b) ~ b (identity); F(b) should look blurred and F(a) ~ a.
@@ -113,8 +116,19 @@ class Trainer:
             }
             gen_total = (cfg.lambda_cycle * terms["cycle"] + cfg.lambda_identity
                          * terms["identity"] + cfg.gamma_edge * terms["edge"])
-            terms.update(gan_g=nan, gan_f=nan, disc_a=nan, disc_b=nan)
-            if not warmup:
+            terms.update(gan_g=nan, gan_f=nan, disc_a=nan, disc_b=nan, spectral=nan,
+                         histogram=nan)
+            # 3b. (Not in the paper; the CPU recipe.) Unpaired statistic matching: each
+            #     translation's power spectrum and grey-level histogram against an
+            #     unrelated image of its target domain (matching.py).
+            for key, weight, match in (("spectral", cfg.lambda_spectral,
+                                        matching.spectral_loss),
+                                       ("histogram", cfg.lambda_histogram,
+                                        matching.histogram_loss)):
+                if weight > 0:
+                    terms[key] = match(fake_b, real_b) + match(fake_a, real_a)
+                    gen_total += weight * terms[key]
+            if adversarial:
                 # 4. Each discriminator judges, in one batch, the fresh fakes, (with
                 #    pool_size > 0) fakes from its history pool, and real images.
                 d_b = run(D_B, fake_b, *self._pooled("B", fake_b), real_b, view=self._view)
@@ -126,10 +140,14 @@ class Trainer:
                 gen_total += cfg.lambda_adv * (terms["gan_g"] + terms["gan_f"])
                 terms["disc_b"] = losses.lsgan_discriminator_loss(d_b[-1], d_b[-2])
                 terms["disc_a"] = losses.lsgan_discriminator_loss(d_a[-1], d_a[-2])
+                if cfg.r1_gamma > 0:  # R1: D's gradient on real images, gamma / 2 |grad|^2
+                    for key, disc, real in (("disc_b", D_B, real_b), ("disc_a", D_A, real_a)):
+                        terms[key] += 0.5 * cfg.r1_gamma * gan.r1_penalty(disc,
+                                                                          self._view(real))
             terms["gen_total"] = gen_total
             # 6. Scale each loss for its gradient (replicas, mixed-precision loss scale).
             targets = {"generators": self._for_gradient(gen_total, "generators")}
-            if not warmup:
+            if adversarial:
                 targets["D_A"] = self._for_gradient(terms["disc_a"], "D_A")
                 targets["D_B"] = self._for_gradient(terms["disc_b"], "D_B")
         # 7. One gradient per optimizer: G and F on the joint loss, each D on its own.
@@ -158,7 +176,7 @@ class Trainer:
 
     def _view(self, batch: tf.Tensor) -> tf.Tensor:
         """What a discriminator sees: the images, or their high-pass part x - g * x."""
-        return batch if self.cfg.disc_input == "image" else gan.highpass(batch)
+        return gan.disc_view(batch, self.cfg.disc_input)
 
     def _for_gradient(self, loss: tf.Tensor, name: str) -> tf.Tensor:
         """``loss`` divided by the replicas (their gradients are summed: a global-batch
