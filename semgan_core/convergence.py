@@ -39,7 +39,7 @@ FORMAT = "semgan-convergence/1"
 REFERENCES = ("blurred", "wiener-true-psf", "wiener-assumed-psf")
 #: Keys the harness sets itself; variants and common overrides may not.
 HARNESS_KEYS = ("profile", "seed", "steps", "epochs", "checkpoint_every", "keep_checkpoints")
-_WARMUP = 200           # identity warm-up steps of the "warmup" variants (10 % of book)
+_WARMUP = 100           # identity warm-up steps of the "warmup" variants
 
 #: The discriminator and loss settings the diagnostic probe found necessary (a D that sees
 #: the blur, the edge loss against the input, a light identity term).

@@ -89,3 +89,44 @@ def list_real_images(subset: str | None = None) -> list[Path]:
             ):
                 paths.append(path)
     return sorted(paths)
+
+
+#: The sub-folders whose micrographs serve as *clean* sources for simulated datasets:
+#: the NCM cathode and SiO2 nanoball images (the charging example is itself degraded, and
+#: the steel image is a single field).
+CLEAN_SUBSETS = ("ncm", "sio2")
+
+
+def clean_source_folder(dest, subsets=CLEAN_SUBSETS) -> Path:
+    """A folder of links to the real micrographs of ``subsets``, for ``make_dataset(source=)``.
+
+    The images are linked, never copied (they are other people's work and stay in their
+    folder). Link names keep the sub-folder path (``ncm-cathode-arim__523__x.jpg``).
+
+    Parameters
+    ----------
+    dest : path-like
+        Folder to create (or reuse); it must not hold other files.
+    subsets : sequence of str
+        Keys of :data:`SUBSETS`.
+
+    Returns
+    -------
+    dest : pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        When no real data is available (:func:`missing_reason`).
+    """
+    root = real_data_dir()
+    if root is None:
+        raise FileNotFoundError(f"clean_source_folder: {missing_reason()}")
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for subset in subsets:
+        for path in list_real_images(subset):
+            link = dest / "__".join(path.relative_to(root).parts)
+            if not link.exists():
+                link.symlink_to(path.resolve())
+    return dest

@@ -6,11 +6,6 @@ import pytest
 
 from semgan_core import config
 
-# keys the convergence study needs; neutral defaults keep the paper's recipe unchanged
-STUDY_DEFAULTS = {"residual": False, "warmup_steps": 0, "lambda_adv": 1.0,
-                  "lr_d_multiplier": 1.0, "disc_input": "image"}
-
-
 def test_paper_profile_has_the_papers_settings():
     cfg = config.get_config("paper")
     assert (cfg.width, cfg.image_size, cfg.epochs, cfg.steps, cfg.batch_size) == (
@@ -23,12 +18,24 @@ def test_paper_profile_has_the_papers_settings():
 
 
 @pytest.mark.parametrize("profile", config.PROFILES)
-def test_every_profile_is_valid_and_leaves_the_recipe_neutral(profile):
+def test_every_profile_is_valid(profile):
     cfg = config.get_config(profile)
     assert cfg.profile == profile
-    assert {k: getattr(cfg, k) for k in STUDY_DEFAULTS} == STUDY_DEFAULTS
     assert cfg.image_size % 128 == 0 and cfg.width > 0
     assert cfg.steps > 0 or cfg.epochs > 0
+
+
+def test_paper_profile_is_the_paper_recipe_and_cpu_profiles_the_cpu_recipe():
+    paper = config.get_config("paper")
+    assert {k: getattr(paper, k) for k in config.PAPER_RECIPE} == config.PAPER_RECIPE
+    assert config.Config().to_dict() | config.PAPER_RECIPE == config.Config().to_dict()
+    for profile in ("smoke", "book"):
+        cfg = config.get_config(profile)
+        assert {k: getattr(cfg, k) for k in config.CPU_RECIPE} == config.CPU_RECIPE
+    # the paper recipe on top of a CPU profile restores every changed key
+    back = config.get_config("book", **config.PAPER_RECIPE)
+    assert {k: getattr(back, k) for k in config.CPU_RECIPE} == {
+        k: getattr(paper, k) for k in config.CPU_RECIPE}
 
 
 def test_smoke_is_tiny_and_book_is_the_cpu_budget():
@@ -36,7 +43,20 @@ def test_smoke_is_tiny_and_book_is_the_cpu_budget():
     assert smoke.width <= 0.125 and smoke.steps <= 10 and smoke.n_crops <= 32
     assert smoke.checkpoint_every <= smoke.steps
     assert (book.width, book.image_size, book.intra_op_threads) == (0.25, 256, 1)
-    assert 2000 <= book.steps <= 5000
+    assert 5000 <= book.steps <= 20000
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("generator", "resnet", "generator='resnet' is not allowed"),
+    ("tone", "full", "tone='full' is not allowed"),
+    ("disc_input", "edges", "disc_input='edges' is not allowed"),
+    ("r1_gamma", -1, "r1_gamma=-1.0 must be >= 0"),
+    ("lambda_spectral", -0.5, "lambda_spectral=-0.5 must be >= 0"),
+    ("filter_gain", 0, "filter_gain=0.0 must be > 0"),
+])
+def test_recipe_keys_are_validated(key, value, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        config.get_config("smoke", **{key: value})
 
 
 def test_unknown_keys_are_refused_and_named():

@@ -21,7 +21,7 @@ import pytest
 
 from semgan_core import checkpoint, config, convergence, data
 
-TINY = {"paper": {}, "residual": {"residual": True}}
+TINY = {name: convergence.VARIANTS[name] for name in ("paper", "recipe")}
 STUDY = dict(profile="smoke", steps=2, eval_every=1, n_eval=2, progress=False)
 
 
@@ -67,7 +67,7 @@ def test_curves_are_well_formed(study):
         assert all(math.isfinite(v) and 0 < v < 100 for v in run["psnr"])
         assert all(-1 <= v <= 1 for v in run["ssim"])
         assert run["seconds"][0] == 0 < run["seconds"][1] <= run["seconds"][2]
-        assert run["config"]["residual"] is (name == "residual")
+        assert run["config"]["generator"] == ("filter" if name == "recipe" else "unet")
         assert (run["config"]["steps"], run["config"]["image_size"]) == (2, 128)
         # pruned: scored checkpoints are gone, the run's other files stay
         assert not checkpoint.list_checkpoints(run["run_dir"])
@@ -88,9 +88,9 @@ def test_curve_scores_the_trained_generator(study, dataset):
         final = convergence.score_generator(model, blurred, clean)
         assert final["psnr"] == pytest.approx(run["psnr"][-1], abs=1e-4)
         assert final["ssim"] == pytest.approx(run["ssim"][-1], abs=1e-6)
-    # a residual generator starts exactly at its input
-    residual = result["variants"]["residual"]["runs"]["0"]
-    assert residual["psnr"][0] == pytest.approx(result["reference"]["blurred"]["psnr"],
+    # the recipe's generator starts exactly at its input
+    recipe = result["variants"]["recipe"]["runs"]["0"]
+    assert recipe["psnr"][0] == pytest.approx(result["reference"]["blurred"]["psnr"],
                                                 abs=1e-3)
 
 
@@ -131,14 +131,14 @@ def test_plot_and_summary(study, tmp_path):
     assert (tmp_path / "curves.png").stat().st_size > 0
     labels = {line.get_label() for line in fig.axes[1].get_lines()}
     assert labels == set(TINY) | set(convergence.REFERENCES)
-    fig = convergence.plot_curves(result, x="seconds", variants=["residual"])
+    fig = convergence.plot_curves(result, x="seconds", variants=["recipe"])
     assert len(fig.axes[0].get_lines()) == 1 + len(convergence.REFERENCES)
     matplotlib.pyplot.close("all")
     with pytest.raises(ValueError, match="x must be"):
         convergence.plot_curves(result, x="epochs")
     rows = convergence.summary_table(result)
     assert [(r["variant"], r["seed"], r["steps"]) for r in rows] == [("paper", 0, 2),
-                                                                     ("residual", 0, 2)]
+                                                                     ("recipe", 0, 2)]
     assert all(r["best_psnr"] == max(result["variants"][r["variant"]]["runs"]["0"]["psnr"])
                for r in rows)
 
@@ -158,11 +158,11 @@ def test_command_line_reuses_the_study(study, dataset, capsys):
     spec = importlib.util.spec_from_file_location("bench_convergence", path)
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
-    argv = ["--data", str(dataset), "--variants", "paper", "residual", "--profile", "smoke",
+    argv = ["--data", str(dataset), "--variants", "paper", "recipe", "--profile", "smoke",
             "--steps", "2", "--eval-every", "1", "--n-eval", "2", "--out", str(out)]
     assert cli.main(argv) == 0
     shown = capsys.readouterr().out
-    assert "done, skipped" in shown and "residual" in shown and "[blurred]" in shown
+    assert "done, skipped" in shown and "recipe" in shown and "[blurred]" in shown
     assert (out / "convergence.png").is_file()
     assert cli.main(["--list"]) == 0 and "highpass-d" in capsys.readouterr().out
     assert cli.main(argv[:-1] + [str(out / "other"), "--steps", "0"]) == 2

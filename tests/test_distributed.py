@@ -115,7 +115,7 @@ import numpy as np, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from semgan_core import config, train
-cfg = config.get_config("smoke", batch_size=2)
+cfg = config.get_config("smoke", batch_size=2, **config.PAPER_RECIPE)  # the U-Net
 out = {}
 for name, strategy in (("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])),
                        ("single", tf.distribute.get_strategy())):
