@@ -34,7 +34,8 @@ def _card(report, manifest, kind, recipe, commands, size_bytes, n_params) -> str
             if kind == "cyclegan" else
             "the supervised oracle: the same generator trained on the *paired* data "
             "(L1 + SSIM), the ceiling of what this architecture can do with pairs")
-    losses = "\n".join(f"| {k} | {v:.6g} |" for k, v in report["final_losses"].items())
+    losses = "\n".join(f"| {k} | {v:.6g} |" for k, v in report["final_losses"].items()
+                       if isinstance(v, (int, float)))   # NaN (terms off) is stored as text
     conf = "\n".join(f"| {k} | {v} |" for k, v in sorted(cfg.items()))
     versions = ", ".join(f"{k} {v}" for k, v in sorted(report["versions"].items()))
     minutes = report["total_wall_time_s"] / 60
@@ -62,6 +63,7 @@ python scripts/ship_weights.py --run RUN_DIR --kind {kind} --recipe {recipe} ...
 | training time | {minutes:.1f} min ({report['seconds_per_step']:.3f} s/step, last session) |
 | machine | {platform.machine()}, {os.cpu_count()} CPU cores, no GPU ({platform.platform()}) |
 | threads | {report.get('threads')} |
+| note | {commands['note'] or '-'} |
 | versions | {versions} |
 
 ## Final losses (last logged step)
@@ -96,6 +98,7 @@ def main(argv=None) -> int:
     p.add_argument("--recipe", choices=("A", "B", "C"), required=True)
     p.add_argument("--data-command", required=True)
     p.add_argument("--train-command", required=True)
+    p.add_argument("--note", default="", help="a line for the training table, e.g. load")
     args = p.parse_args(argv)
     report_path = args.run / "report.json"
     if not report_path.is_file():
@@ -115,7 +118,8 @@ def main(argv=None) -> int:
     shutil.copyfile(source, tmp)
     os.replace(tmp, out)
     card = _card(report, manifest, args.kind, args.recipe,
-                 {"data": args.data_command, "train": args.train_command},
+                 {"data": args.data_command, "train": args.train_command,
+                  "note": args.note},
                  out.stat().st_size, model.count_params())
     results.atomic_write(out.with_name(f"MODEL_CARD_{args.kind}_{args.recipe}.md"),
                          lambda tmp: Path(tmp).write_text(card))

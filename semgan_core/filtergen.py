@@ -23,7 +23,7 @@ that projection made into an architecture, for ``generator="filter"``:
   gain and offset.
 
 The generator can only do what deconvolution and a smooth contrast correction can do:
-it cannot invent texture, which is the point. 15x15 taps and ~5 k weights in all, so a
+it cannot invent texture, which is the point. 15x15 taps and 2 739 weights in all, so a
 step is dominated by the discriminators. Inputs and outputs in the model range
 [-1, 1] (the output is not clipped; ``images.from_model_range`` clips).
 """

@@ -1,0 +1,63 @@
+"""Figures and tables of the convergence study for the reproduction notes.
+
+Usage (from the repository root, after ``benchmarks/convergence.py`` runs)::
+
+    python scripts/study_figures.py --study STUDY_DIR [STUDY_DIR ...] --out book
+
+For each study folder (``convergence.json`` inside), writes
+``OUT/convergence_<dataset>.png`` (``<dataset>`` the folder name after its last '-'),
+and, for the first one, two more figures that split its variants into the paper's U-Net
+(``_unet``) and the filter generator (``_filter``). Copies each ``convergence.json`` to
+``OUT/study/<dataset>.json`` (small: the curves and configurations, no weights) and prints
+one Markdown table row per (dataset, variant, seed): final and best PSNR / SSIM on the
+validation pairs, steps and training seconds, then the reference lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from semgan_core import convergence, results  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--study", type=Path, nargs="+", required=True)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    print("| dataset | variant | seed | steps | PSNR | SSIM | best PSNR (step) | seconds |")
+    print("|---|---|---|---|---|---|---|---|")
+    refs = []
+    for i, folder in enumerate(args.study):
+        study = json.loads((folder / convergence.FILE_NAME).read_text())
+        name = folder.name.split("-")[-1]
+        results.write_json(args.out / "study" / f"{name}.json", study)
+        convergence.plot_curves(study, args.out / f"convergence_{name}.png")
+        if i == 0:
+            names = list(study["variants"])
+            unet = [n for n in names if study["variants"][n]["runs"] and next(iter(
+                study["variants"][n]["runs"].values()))["config"]["generator"] == "unet"]
+            convergence.plot_curves(study, args.out / f"convergence_{name}_unet.png",
+                                    variants=unet)
+            convergence.plot_curves(study, args.out / f"convergence_{name}_filter.png",
+                                    variants=[n for n in names if n not in unet])
+        for row in convergence.summary_table(study):
+            print(f"| {name} | {row['variant']} | {row['seed']} | {row['steps']} | "
+                  f"{row['psnr']:.2f} | {row['ssim']:.4f} | {row['best_psnr']:.2f} "
+                  f"({row['best_step']}) | {row['seconds']:.0f} |")
+        refs += [(name, ref, v) for ref, v in study["reference"].items()]
+    print("\n| dataset | reference | PSNR | SSIM |\n|---|---|---|---|")
+    for name, ref, v in refs:
+        print(f"| {name} | {ref} | {v['psnr']:.2f} | {v['ssim']:.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
