@@ -5,9 +5,7 @@ Usage (from the repository root, after ``benchmarks/convergence.py`` runs)::
     python scripts/study_figures.py --study STUDY_DIR [STUDY_DIR ...] --out book
 
 For each study folder (``convergence.json`` inside), writes
-``OUT/convergence_<dataset>.png`` (``<dataset>`` the folder name after its last '-'),
-and, for the first one, two more figures that split its variants into the paper's U-Net
-(``_unet``) and the filter generator (``_filter``). Copies each ``convergence.json`` to
+``OUT/convergence_<name>.png`` (``<name>`` the folder name after its last '-'). Copies each ``convergence.json`` to
 ``OUT/study/<dataset>.json`` (small: the curves and configurations, no weights) and prints
 one Markdown table row per (dataset, variant, seed): final and best PSNR / SSIM on the
 validation pairs, steps and training seconds, then the reference lines.
@@ -35,19 +33,11 @@ def main(argv=None) -> int:
     print("| dataset | variant | seed | steps | PSNR | SSIM | best PSNR (step) | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     refs = []
-    for i, folder in enumerate(args.study):
+    for folder in args.study:
         study = json.loads((folder / convergence.FILE_NAME).read_text())
         name = folder.name.split("-")[-1]
         results.write_json(args.out / "study" / f"{name}.json", study)
         convergence.plot_curves(study, args.out / f"convergence_{name}.png")
-        if i == 0:
-            names = list(study["variants"])
-            unet = [n for n in names if study["variants"][n]["runs"] and next(iter(
-                study["variants"][n]["runs"].values()))["config"]["generator"] == "unet"]
-            convergence.plot_curves(study, args.out / f"convergence_{name}_unet.png",
-                                    variants=unet)
-            convergence.plot_curves(study, args.out / f"convergence_{name}_filter.png",
-                                    variants=[n for n in names if n not in unet])
         for row in convergence.summary_table(study):
             print(f"| {name} | {row['variant']} | {row['seed']} | {row['steps']} | "
                   f"{row['psnr']:.2f} | {row['ssim']:.4f} | {row['best_psnr']:.2f} "
