@@ -10,8 +10,8 @@ same trainer, not separate code.
   the book's reproduction notes show the curves), so this profile trains a generator that
   can only deconvolve and correct contrast smoothly (:mod:`semgan_core.filtergen`) with
   unpaired spectrum and histogram matching (:mod:`semgan_core.matching`) and without the
-  adversarial term, which lowered the validation PSNR in the study. 10 000 steps, about
-  17 minutes on 2 cores (0.06 s/step alone, 0.1 s/step with a second run beside it).
+  adversarial term, which did not help in the study and costs most of a step. 10 000
+  steps: about 10 minutes alone on 2 cores (0.06 s/step), 17 with a second run beside it.
 * ``paper``: the paper's settings (Methods, "Experimental settings"): the U-Net and
   PatchGAN networks at width 1.0, 256x256, 50 epochs, batch 1, Adam lr 1e-4 (beta1 0.5),
   lambda1 10, lambda2 5, gamma 10; the class defaults (:data:`PAPER_RECIPE`). Meant for

@@ -91,8 +91,9 @@ class LearnedFilter(layers.Layer):
         Zero sum: ``delta + k`` keeps the mean grey level, as a blur and its inverse do
         (brightness is the tone field's job). Point-symmetric (``k(u) = k(-u)``): a real,
         zero-phase frequency response, as the Gaussian, disk and centred motion PSFs of
-        recipes A-C and their inverses have; without it, matching power spectra leaves
-        the phase free and a filter learns echoes (measured: 21.5 -> 8 dB).
+        recipes A-C and their inverses have; power-spectrum matching (matching.py) says
+        nothing about phase, so the symmetry fixes it instead of leaving it free (a
+        modelling choice: a filter without it was not compared under the final losses).
         """
         w = tf.cast(self.weights_k[:, :, 0, 0], tf.float32)
         w = 0.5 * (w + w[::-1, ::-1])
