@@ -121,7 +121,8 @@ def test_verdict_claims_confirmed_and_not_confirmed():
     text = plotting.verdict_claims({"A": _table(cyclegan=20.2), "B": _table(cyclegan=22.0),
                                     "C": _table(cyclegan=19.0)})
     assert "Claim 1 (higher SSIM and PSNR than every classical method, assumed PSF): " \
-           "confirmed on A, B; not on C." in text
+           "confirmed on A, B; not on C (on A by the means only: a 95 % interval " \
+           "overlaps)." in text
     assert ("(A, B, C): SSIM +0.200, +2.000, -1.000; PSNR +0.20, +2.00, -1.00 dB, so the "
             "margins are not largest on B and C") in text
     assert "95 % intervals overlap" in text and "95 % intervals apart" in text
