@@ -96,6 +96,5 @@ def histogram_loss(translated, target) -> tf.Tensor:
     -------
     loss : scalar float32 tensor (0 when one image is a permutation of the other)
     """
-    n = translated.shape[0] if translated.shape[0] is not None else tf.shape(translated)[0]
-    flat = lambda x: tf.sort(tf.reshape(_as01(x), [n, -1]), axis=-1)  # noqa: E731
+    flat = lambda x: tf.sort(tf.reshape(_as01(x), [tf.shape(x)[0], -1]), axis=-1)  # noqa: E731
     return tf.reduce_mean(tf.square(flat(translated) - flat(target)))

@@ -23,7 +23,10 @@ learning-rate decay over the second half (``lr_decay``) and, for the convergence
 a residual generator (``residual``), an identity warm-up (``warmup_steps``: generators
 trained on the cycle, identity and edge terms only, discriminators idle), the
 adversarial weight ``lambda_adv``, a two-time-scale learning rate (``lr_d_multiplier``)
-and a high-pass discriminator input (``disc_input='highpass'``). Engineering options:
+a high-pass discriminator input (``disc_input='highpass'``), an R1 penalty (``r1_gamma``),
+and the CPU recipe's unpaired spectrum and histogram matching (``lambda_spectral``,
+``lambda_histogram``; :mod:`semgan_core.matching`); with ``lambda_adv = 0`` the
+discriminators are not trained at all. Engineering options:
 ``mixed_precision``, ``jit_compile`` (XLA), ``deterministic`` (op determinism: resumed
 runs then match uninterrupted ones bit for bit), ``intra_op_threads`` and
 ``inter_op_threads``. Several GPUs are used through ``MirroredStrategy``, several
