@@ -70,7 +70,9 @@ class Config:
     disc_input: str = "image"       # or "highpass": D sees x - GaussianBlur(x); "both": 2 channels
     disc_norm: str = "all"          # D's instance norms: all (paper), inner (2-3), none
     r1_gamma: float = 0.0           # R1 gradient penalty on D's real inputs (0: off, paper)
-    lambda_spectral: float = 0.0    # unpaired log-power-spectrum matching (matching.py; 0: off)
+    lambda_spectral: float = 0.0    # unpaired amplitude-spectrum matching (matching.py; 0: off)
+    spectral_target: str = "pair"   # "pair": one unrelated image; "mean": the domains' means
+    spectral_cap: float = 4.0       # largest gain (and 1/smallest) of spectral_target="mean"
     lambda_histogram: float = 0.0   # unpaired grey-level histogram matching (0: off)
     # --- engineering -----------------------------------------------------------------
     mixed_precision: bool = False   # float16 compute, float32 variables and losses
@@ -98,16 +100,18 @@ class Config:
 PAPER_RECIPE: dict[str, Any] = dict(
     generator="unet", residual=False, disc_norm="all", disc_input="image",
     edge_reference="paper", lambda_identity=5.0, lambda_adv=1.0, lambda_spectral=0.0,
-    lambda_histogram=0.0, r1_gamma=0.0, warmup_steps=0, pool_size=0, lr_d_multiplier=1.0)
+    spectral_target="pair", lambda_histogram=0.0, r1_gamma=0.0, warmup_steps=0, pool_size=0, lr_d_multiplier=1.0)
 
 #: The CPU recipe of the smoke and book profiles (issue #6; the book's reproduction notes
 #: show the curves): a generator that can only deconvolve and correct contrast smoothly
 #: (filtergen.py), a discriminator that sees the blur (instance norm on its inner layers
 #: only, high-pass input), the edge loss against the input with a light identity term, and
-#: unpaired spectrum and histogram matching (matching.py).
+#: unpaired spectrum and histogram matching (matching.py), the spectrum against the two
+#: domains' running mean spectra (``spectral_target="mean"``).
 CPU_RECIPE: dict[str, Any] = dict(
     generator="filter", disc_norm="inner", disc_input="highpass", edge_reference="input",
-    lambda_identity=0.5, lambda_spectral=1.0, lambda_histogram=10.0, lambda_adv=0.0)
+    lambda_identity=0.5, lambda_spectral=1.0, spectral_target="mean", lambda_histogram=10.0,
+    lambda_adv=0.0)
 
 _PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(CPU_RECIPE, width=0.125, image_size=256, steps=6, n_crops=24, n_source=8,
@@ -129,6 +133,7 @@ _CHOICES = {
     "generator": ("unet", "filter"),
     "tone": ("mean", "mean+spread", "none"),
     "disc_norm": ("all", "inner", "none"),
+    "spectral_target": ("pair", "mean"),
 }
 
 # (key, smallest allowed value, whether the bound itself is allowed)
@@ -136,7 +141,8 @@ _LOWER_BOUNDS = (
     ("width", 0, False), ("batch_size", 1, True), ("learning_rate", 0, False),
     ("pool_size", 0, True), ("warmup_steps", 0, True), ("lambda_adv", 0, True),
     ("lr_d_multiplier", 0, False), ("lambda_cycle", 0, True), ("lambda_identity", 0, True),
-    ("gamma_edge", 0, True), ("checkpoint_every", 1, True), ("keep_checkpoints", 1, True),
+    ("gamma_edge", 0, True), ("spectral_cap", 1, False), ("checkpoint_every", 1, True),
+    ("keep_checkpoints", 1, True),
     ("sample_every", 0, True), ("log_every", 1, True), ("n_crops", 1, True),
     ("intra_op_threads", 0, True), ("inter_op_threads", 0, True), ("filter_size", 1, True),
     ("filter_gain", 0, False), ("r1_gamma", 0, True),

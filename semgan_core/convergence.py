@@ -47,6 +47,8 @@ _FIXED_D = {"disc_norm": "inner", "disc_input": "highpass", "edge_reference": "i
             "lambda_identity": 0.5}
 _MATCH = {"lambda_spectral": 1.0, "lambda_histogram": 10.0}
 _FILTER = {"generator": "filter"}
+#: The first CPU recipe (session 2), whose spectral term matched one unrelated image.
+_RECIPE_1 = {**config.CPU_RECIPE, "spectral_target": "pair"}
 
 #: Named recipes, each its changes to the paper's recipe (``config.PAPER_RECIPE``, applied
 #: first, so a variant means the same on every profile); "recipe" is the CPU recipe of
@@ -70,11 +72,20 @@ _CHANGES: dict[str, dict] = {
     # a generator that can only deconvolve and correct contrast smoothly (filtergen.py)
     "filter": dict(_FILTER),
     "filter+fixed-d": {**_FILTER, **_FIXED_D},
+    # the first CPU recipe (session 2): the spectral term against one unrelated image
+    "recipe-1": dict(_RECIPE_1),
+    "recipe-1+gan": {**_RECIPE_1, "lambda_adv": 1.0},
+    "recipe-1-no-tone": {**_RECIPE_1, "tone": "none"},
+    "recipe-1-no-histogram": {**_RECIPE_1, "lambda_histogram": 0.0},
+    "recipe-1-low-cycle": {**_RECIPE_1, "lambda_cycle": 1.0, "gamma_edge": 1.0},
+    # the CPU recipe (the spectral term against the domains' mean spectra) and changes
     "recipe": dict(config.CPU_RECIPE),
     "recipe+gan": {**config.CPU_RECIPE, "lambda_adv": 1.0},
     "recipe-no-tone": {**config.CPU_RECIPE, "tone": "none"},
     "recipe-no-histogram": {**config.CPU_RECIPE, "lambda_histogram": 0.0},
-    "recipe-low-cycle": {**config.CPU_RECIPE, "lambda_cycle": 1.0, "gamma_edge": 1.0},
+    "recipe-cap8": {**config.CPU_RECIPE, "spectral_cap": 8.0},
+    "recipe-x10": {**config.CPU_RECIPE, "lambda_spectral": 10.0},
+    "recipe-x10-no-tone": {**config.CPU_RECIPE, "lambda_spectral": 10.0, "tone": "none"},
 }
 VARIANTS: dict[str, dict] = {name: {**config.PAPER_RECIPE, **changes}
                              for name, changes in _CHANGES.items()}

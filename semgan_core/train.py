@@ -84,10 +84,15 @@ class Trainer:
             config.set_seed(cfg.seed)
             self.models = gan.build_models(cfg, self.mode)
             self.optimizers, self.variables = gan.build_optimizers(cfg, self.models)
+            # running mean spectra of both domains (spectral_target="mean", matching.py)
+            self.stats = (matching.SpectrumStats(cfg.image_size)
+                          if self.mode == "cyclegan" and cfg.lambda_spectral > 0
+                          and cfg.spectral_target == "mean" else None)
         self.pools = gan.build_pools(cfg, self.mode, self.strategy)
         self.checkpoint = tf.train.Checkpoint(
             **self.models, **{f"optimizer_{k}": v for k, v in self.optimizers.items()},
-            **{f"pool_{k}": v for k, v in self.pools.items()})
+            **{f"pool_{k}": v for k, v in self.pools.items()},
+            **({"spectrum_stats": self.stats} if self.stats is not None else {}))
         body = self._paired_step if self.mode == "paired" else self._cyclegan_step
         self._replica_step = tf.function(body, jit_compile=cfg.jit_compile, autograph=False)
         self._step = tf.function(self._distributed_step, autograph=False)
@@ -123,12 +128,22 @@ class Trainer:
                          histogram=nan)
             # 3b. (Not in the paper; the CPU recipe.) Unpaired statistic matching: each
             #     translation's power spectrum and grey-level histogram against an
-            #     unrelated image of its target domain (matching.py).
+            #     unrelated image of its target domain, or (spectral_target="mean") each
+            #     translation's spectral gain against the ratio of the domains' running
+            #     mean spectra (matching.py).
             for key, weight, match in (("spectral", cfg.lambda_spectral,
                                         matching.spectral_loss),
                                        ("histogram", cfg.lambda_histogram,
                                         matching.histogram_loss)):
-                if weight > 0:
+                if weight > 0 and key == "spectral" and self.stats is not None:
+                    self.stats.update(real_a, real_b)
+                    terms[key] = sum(matching.equalization_loss(
+                        fake, real, self.stats.log_gain(cfg.spectral_cap, towards=towards),
+                        self.stats.weight(towards))
+                        for fake, real, towards in ((fake_b, real_a, "b"),
+                                                    (fake_a, real_b, "a")))
+                    gen_total += weight * terms[key]
+                elif weight > 0:
                     terms[key] = match(fake_b, real_b) + match(fake_a, real_a)
                     gen_total += weight * terms[key]
             if adversarial:

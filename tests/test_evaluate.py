@@ -137,6 +137,9 @@ def test_run_evaluation_writes_tables_and_record(tiny_dataset, generator, tmp_pa
     assert saved["seed"] == 1 and saved["n_images"] == 3 and saved["weights"] == str(weights)
     assert {"numpy", "tensorflow"} <= set(saved["versions"]) and saved["config"]["n"] == 3
     assert record["table"][1]["method"] == "cyclegan"
+    gains = pd.read_csv(tmp_path / "out" / "gains.csv")
+    assert "blurred" not in set(gains["method"]) and "cyclegan" in set(gains["method"])
+    assert len(saved["gains_over_blurred"]) == len(gains)
     assert not list((tmp_path / "out").glob(".*"))  # no temporary files left
     with pytest.raises(ValueError, match="holds recipe B, not A"):
         evaluate.run_evaluation("A", tmp_path / "x", data_dir=tiny_dataset, progress=False)
@@ -156,3 +159,22 @@ def test_cli_evaluate_without_weights(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "eval" / "table.csv", keep_default_na=False,
                         na_values=[""])
     check_table(table, [r for r in EXPECTED_ROWS if r[0] != "cyclegan"])
+
+
+def test_gain_table_is_paired():
+    # Image difficulty varies a lot, the method adds exactly 0.5 dB to every image: the
+    # separate intervals overlap, the paired gain is 0.5 with a zero-width interval.
+    psnr = np.linspace(10.0, 40.0, 20)
+    rows = [{"image": f"{i:02d}", "method": m, "psf": "-", "psnr": p + d, "ssim": 0.5}
+            for m, d in (("blurred", 0.0), ("better", 0.5), ("worse", -1.0))
+            for i, p in enumerate(psnr)]
+    gains = evaluate.gain_table(pd.DataFrame(rows).sample(frac=1.0, random_state=0))
+    better = gains.set_index("method").loc["better"]
+    assert better["psnr_gain"] == pytest.approx(0.5)
+    assert better["psnr_gain_lo"] == pytest.approx(0.5) and better["psnr_gain_hi"] == pytest.approx(0.5)
+    assert gains.set_index("method").loc["worse", "psnr_gain_hi"] == pytest.approx(-1.0)
+    assert better["ssim_gain"] == pytest.approx(0.0)
+    lo, hi = evaluate.bootstrap_ci(psnr + 0.5)
+    assert lo < psnr.mean() < hi   # the unpaired intervals overlap the blurred mean
+    with pytest.raises(ValueError, match="no rows of the reference"):
+        evaluate.gain_table(pd.DataFrame(rows), reference="nothing")

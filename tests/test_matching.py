@@ -64,3 +64,42 @@ def test_gradient_of_spectral_loss_sharpens_a_blurred_image(clean):
     hp = lambda im: np.abs(np.diff(im[0, :, :, 0], axis=1)).mean()  # noqa: E731
     assert hp(x.numpy()) > hp(_model(blurred[None]).numpy())
     assert float(matching.spectral_loss(x, ref)) < float(loss)
+
+
+def test_spectrum_stats_running_means_and_gain(clean):
+    stats = matching.SpectrumStats(128)
+    assert tuple(stats.mean_a.shape) == matching.spectrum_shape(128) == (32, 16)
+    sharp = _model(clean)
+    blurred = _model(np.stack([degrade.convolve(c, degrade.gaussian_kernel(7, 1.5))
+                               for c in clean]))
+    for _ in range(3):
+        stats.update(blurred, sharp)
+    assert float(stats.count) == 3.0
+    # the running mean of the same batch is that batch's mean spectrum
+    np.testing.assert_allclose(stats.mean_b.numpy(),
+                               matching.amplitude_spectrum(sharp).numpy().mean(0), rtol=1e-5)
+    gain = stats.log_gain(4.0).numpy()
+    assert gain.max() == pytest.approx(np.log(4.0), rel=1e-5)   # capped
+    assert gain[0, 1] < 0.2 and gain[16, 8] > 1.0     # a blur's inverse grows with frequency
+    np.testing.assert_allclose(stats.log_gain(4.0, towards="a").numpy(), -gain)
+    weight = stats.weight("b").numpy()
+    assert weight.mean() == pytest.approx(1.0, rel=1e-5) and weight[0, 1] > weight[16, 8]
+    # a checkpoint carries the statistics
+    restored = matching.SpectrumStats(128)
+    path = tf.train.Checkpoint(s=stats).write(str(pytest.importorskip("pathlib").Path(
+        __import__("tempfile").mkdtemp()) / "ckpt"))
+    tf.train.Checkpoint(s=restored).read(path).assert_consumed()
+    np.testing.assert_array_equal(restored.mean_a.numpy(), stats.mean_a.numpy())
+
+
+def test_equalization_loss_is_zero_at_the_target_gain(clean):
+    sharp = _model(clean[:1])      # one image: its spectra are the means
+    blurred = _model(degrade.convolve(clean[0], degrade.gaussian_kernel(7, 1.5))[None])
+    stats = matching.SpectrumStats(128)
+    stats.update(blurred, sharp)
+    weight = stats.weight("b")
+    zero = tf.zeros(matching.spectrum_shape(128))
+    assert float(matching.equalization_loss(blurred, blurred, zero, weight)) == pytest.approx(0.0)
+    gain = stats.log_gain(1e6)       # uncapped: exactly the ratio of these images' spectra
+    assert float(matching.equalization_loss(sharp, blurred, gain, weight)) < 1e-3
+    assert float(matching.equalization_loss(blurred, blurred, gain, weight)) > 0.01
