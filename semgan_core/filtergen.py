@@ -30,6 +30,7 @@ step is dominated by the discriminators. Inputs and outputs in the model range
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 import keras
@@ -205,3 +206,35 @@ def build_filter_generator(size: int = 15, *, gain: float = FILTER_GAIN, tone: s
     if tone != "none":
         out = ToneField(stats=tone, name="tone")([x, out])
     return keras.Model(image, out, name=name)
+
+
+def frequency_response(model, n: int = 256):
+    """Frequency response of a filter generator's learned filter ``delta + k``.
+
+    Parameters
+    ----------
+    model : keras.Model or LearnedFilter
+        A generator built by :func:`build_filter_generator` (its layer ``"filter"``), or
+        the layer itself.
+    n : int
+        Side of the frequency grid (at least the filter size).
+
+    Returns
+    -------
+    freqs : ndarray, (n // 2 + 1,)
+        Frequencies along each axis, cycles per pixel (0 to 0.5).
+    response : ndarray, (n, n // 2 + 1)
+        Real response (the filter is point-symmetric, so zero-phase) on the ``rfft2``
+        grid, rows ``numpy.fft.fftfreq(n)``; 1 everywhere for the identity.
+    """
+    layer = model if isinstance(model, LearnedFilter) else model.get_layer("filter")
+    kernel = layer.kernel()
+    if n < layer.size:
+        raise ValueError(f"frequency_response: n={n} is smaller than the filter "
+                         f"({layer.size})")
+    r = layer.size // 2
+    padded = np.zeros((n, n), np.float64)
+    padded[:layer.size, :layer.size] = kernel
+    padded = np.roll(padded, (-r, -r), axis=(0, 1))      # centre tap at the origin
+    response = np.fft.rfft2(padded)
+    return np.fft.rfftfreq(n), response.real

@@ -116,7 +116,8 @@ class SpectrumStats(tf.Module):
 
     def __init__(self, size: int, name: str = "spectrum_stats") -> None:
         super().__init__(name=name)
-        shape = spectrum_shape(int(size))
+        self.size = int(size)
+        shape = spectrum_shape(self.size)
         mean = dict(synchronization=tf.VariableSynchronization.ON_WRITE,
                     aggregation=tf.VariableAggregation.MEAN, trainable=False)
         self.mean_a = tf.Variable(tf.zeros(shape), name="mean_a", **mean)
@@ -127,6 +128,13 @@ class SpectrumStats(tf.Module):
 
     def update(self, real_a, real_b) -> None:
         """Fold one batch of each domain (model range, (N, H, W, 1)) into the means."""
+        for batch in (real_a, real_b):
+            height, width = batch.shape[1], batch.shape[2]
+            if (height, width) != (self.size, self.size):
+                raise ValueError(
+                    f"SpectrumStats: training crops of {tuple(batch.shape[1:3])} pixels, but "
+                    f"the running spectra were made for image_size={self.size} (the "
+                    f"config's image_size must be the crops' side)")
         count = self.count.assign_add(1.0)
         rate = 1.0 / tf.minimum(count, float(STATS_WINDOW))
         for mean, batch in ((self.mean_a, real_a), (self.mean_b, real_b)):

@@ -248,6 +248,41 @@ def _as_dict(tables, func):
     return tables
 
 
+def gains_markdown(gains, *, metrics=("psnr", "ssim")):
+    """A Markdown table of paired gains over the blurred input (:func:`evaluate.gain_table`).
+
+    Parameters
+    ----------
+    gains : pandas.DataFrame or dict of str to DataFrame
+        One gain table, or several by dataset name (then a first "Dataset" column).
+    metrics : sequence of str, optional
+        Metrics whose ``<m>_gain``, ``<m>_gain_lo``, ``<m>_gain_hi`` columns are shown.
+
+    Returns
+    -------
+    markdown : str
+        Cells read ``+gain [lo, hi]``, the interval in bold when it excludes zero (the
+        method differs from the blurred input on these images beyond chance).
+    """
+    gains = _as_dict(gains, "gains_markdown")
+    lead = ["Dataset"] if len(gains) > 1 or next(iter(gains)) else []
+    header = lead + ["Method"] + [f"{_NAMES.get(m, m)} gain" for m in metrics]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, table in gains.items():
+        for _, row in table.iterrows():
+            cells = [name] if lead else []
+            cells.append(method_label(row["method"], row["psf"]))
+            for m in metrics:
+                gain, lo, hi = row[f"{m}_gain"], row[f"{m}_gain_lo"], row[f"{m}_gain_hi"]
+                digits = 2 if m == "psnr" else 3
+                interval = f"[{lo:+.{digits}f}, {hi:+.{digits}f}]"
+                if lo > 0 or hi < 0:
+                    interval = f"**{interval}**"
+                cells.append(f"{gain:+.{digits}f} {interval}")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def table_markdown(tables, *, metrics, bold_best=True, exclude_from_best=("ground-truth",),
                    ci=True):
     """A Markdown table of means with confidence intervals, the best of each metric in bold.

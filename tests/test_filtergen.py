@@ -117,3 +117,21 @@ def test_tensorflow_checkpoint_restores_every_weight(tmp_path):
     tf.train.Checkpoint(G=fresh).read(path).assert_consumed()
     x = _batch(n=1, h=128, w=128)
     np.testing.assert_allclose(fresh(x).numpy(), model(x).numpy(), atol=1e-6)
+
+
+def test_frequency_response_of_identity_and_of_a_known_kernel():
+    model = filtergen.build_filter_generator(5, tone="none")
+    freqs, response = filtergen.frequency_response(model, n=64)
+    assert freqs.shape == (33,) and response.shape == (64, 33)
+    np.testing.assert_allclose(response, 1.0, atol=1e-6)          # starts as the identity
+    layer = model.get_layer("filter")
+    w = np.zeros((5, 5, 1, 1), np.float32)
+    w[2, 1] = w[2, 3] = 0.05                                      # a horizontal [.5 0 .5] part
+    layer.weights_k.assign(w)
+    kernel = layer.kernel()
+    _, response = filtergen.frequency_response(layer, n=64)
+    expected = np.real(np.fft.rfft2(np.roll(np.pad(kernel, ((0, 59), (0, 59))), (-2, -2), (0, 1))))
+    np.testing.assert_allclose(response, expected, atol=1e-6)
+    assert response[0, 0] == pytest.approx(1.0, abs=1e-6)        # zero-sum k: the mean is kept
+    with pytest.raises(ValueError, match="smaller than the filter"):
+        filtergen.frequency_response(layer, n=3)

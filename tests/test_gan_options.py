@@ -24,7 +24,7 @@ def test_r1_penalty_of_a_linear_discriminator():
     (dict(lambda_adv=0.0), False),
 ])
 def test_cyclegan_step_with_options(overrides, trains_d):
-    cfg = config.get_config("smoke", **overrides)
+    cfg = config.get_config("smoke", image_size=128, **overrides)
     trainer = train.Trainer(cfg)
     a = tf.random.uniform((1, 128, 128, 1), -1, 1)
     b = tf.random.uniform((1, 128, 128, 1), -1, 1)
@@ -35,3 +35,6 @@ def test_cyclegan_step_with_options(overrides, trains_d):
     moved = any(not np.array_equal(x, y.numpy()) for x, y in zip(before, after))
     assert moved is trains_d
     assert bool(np.isfinite(out["disc_b"])) is trains_d
+    # the CPU recipe's running spectra are made for cfg.image_size: other crops are refused
+    with pytest.raises(ValueError, match="image_size=128"):
+        trainer.train_step(tf.zeros((1, 256, 256, 1)), tf.zeros((1, 256, 256, 1)))

@@ -37,7 +37,9 @@ def _table(cyclegan=None):
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
-    matplotlib.pyplot.close("all")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 def test_method_panels_draws_one_panel_and_one_inset_per_image():
@@ -179,3 +181,17 @@ def test_rms_radius_and_kernel_panels():
     assert "7x7, RMS radius 1.41 px" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="kernels is empty"):
         plotting.kernel_panels({})
+
+
+def test_gains_markdown_bolds_intervals_that_exclude_zero():
+    gains = pd.DataFrame([
+        {"method": "cyclegan", "psf": "-", "psnr_gain": 2.5, "psnr_gain_lo": 2.0,
+         "psnr_gain_hi": 3.0, "ssim_gain": 0.01, "ssim_gain_lo": -0.01, "ssim_gain_hi": 0.03},
+        {"method": "wiener", "psf": "assumed", "psnr_gain": -1.0, "psnr_gain_lo": -1.5,
+         "psnr_gain_hi": -0.5, "ssim_gain": 0.0, "ssim_gain_lo": 0.0, "ssim_gain_hi": 0.0}])
+    text = plotting.gains_markdown({"A": gains, "B": gains})
+    lines = text.splitlines()
+    assert lines[0] == "| Dataset | Method | PSNR gain | SSIM gain |" and len(lines) == 6
+    assert "| A | CycleGAN | +2.50 **[+2.00, +3.00]** | +0.010 [-0.010, +0.030] |" in lines
+    assert "Wiener (assumed PSF) | -1.00 **[-1.50, -0.50]** | +0.000 [+0.000, +0.000]" in text
+    assert "Dataset" not in plotting.gains_markdown(gains)
