@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_train.py --json results/bench_train.json [--steps-w1 3]
-        [--steps-w025 12] [--intra 1] [--inter 0]
+        [--steps-w025 12] [--steps-recipe 100] [--intra 1] [--inter 0]
 
 For (width 1.0, 256 px) and (width 0.25, 256 px), batch 1, the paper's CycleGAN step
 (:class:`semgan_core.train.Trainer`) is traced, warmed up and timed over a few steps; in
@@ -35,6 +35,10 @@ from other users), ``--intra 1``: width 1.0, 3.28 s/step, 153 GFLOP/s, 47 % of a
 pipeline's share of a step < 0.5 %. The convolutions (oneDNN, batch 1 or 2, many layers
 at 2x2 to 16x16 pixels) run at 80-100 GFLOP/s per op-thread; they are nearly all of
 the step.
+
+A last row (``recipe`` "cpu") times the book profile's CPU recipe (``config.CPU_RECIPE``:
+two 15x15 filter generators with tone fields, no discriminator): seconds per step and
+input share only.
 """
 
 from __future__ import annotations
@@ -90,13 +94,15 @@ def gflop_per_step(width: float, size: int) -> float:
     return FORWARD_BACKWARD * (GENERATOR_PASSES * g + DISCRIMINATOR_PASSES * d)
 
 
-def time_steps(width: float, size: int, data_dir: Path, steps: int) -> dict:
-    """Seconds per step (mean after 2 warm-up steps) and the input pipeline's share."""
+def time_steps(width: float, size: int, data_dir: Path, steps: int, recipe=None) -> dict:
+    """Seconds per step (mean after 2 warm-up steps) and the input pipeline's share.
+
+    ``recipe``: config overrides (default ``config.PAPER_RECIPE``: the paper's U-Net
+    CycleGAN at the book profile's engineering settings)."""
     from semgan_core import config, train
 
-    # the paper's U-Net CycleGAN at the book profile's engineering settings (the book's
-    # CPU recipe trains a filter generator whose step the discriminators dominate)
-    cfg = config.get_config("book", **config.PAPER_RECIPE, width=width, image_size=size)
+    recipe = config.PAPER_RECIPE if recipe is None else recipe
+    cfg = config.get_config("book", **recipe, width=width, image_size=size)
     trainer = train.Trainer(cfg)
     batches = iter(trainer.dataset(data_dir))
     for _ in range(2):                               # trace + graph optimisation
@@ -127,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps-w1", type=int, default=3, help="timed steps at width 1.0")
     parser.add_argument("--steps-w025", type=int, default=12,
                         help="timed steps at width 0.25")
+    parser.add_argument("--steps-recipe", type=int, default=100,
+                        help="timed steps of the book profile's CPU recipe (0: skip)")
     parser.add_argument("--intra", type=int, default=1,
                         help="intra-op threads (default 1; 0: TensorFlow's default)")
     parser.add_argument("--inter", type=int, default=0,
@@ -149,18 +157,29 @@ def main(argv: list[str] | None = None) -> int:
             timing = time_steps(width, 256, data_dir, steps)
             gflop = gflop_per_step(width, 256)
             achieved = gflop / timing["seconds_per_step"]
-            rows.append({"width": width, "size": 256, "steps_timed": steps,
+            rows.append({"recipe": "paper", "width": width, "size": 256, "steps_timed": steps,
                          **timing, "gflop_per_step": gflop, "achieved_gflops": achieved,
                          "matmul_peak_gflops": peak, "fraction_of_peak": achieved / peak})
+        if args.steps_recipe:
+            # the CPU recipe: two filter generators, no discriminator; its work is FFTs
+            # and small ops, not convolutions, so no FLOP estimate
+            from semgan_core import config
+
+            timing = time_steps(0.25, 256, data_dir, args.steps_recipe, config.CPU_RECIPE)
+            nan = float("nan")
+            rows.append({"recipe": "cpu", "width": nan, "size": 256,
+                         "steps_timed": args.steps_recipe, **timing, "gflop_per_step": nan,
+                         "achieved_gflops": nan, "matmul_peak_gflops": peak,
+                         "fraction_of_peak": nan})
     payload = {"rows": rows, "matmul_gflops": matmul,
                "threads": {"intra": args.intra, "inter": args.inter},
                "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
                "versions": results.library_versions()}
     results.write_json(args.json, payload)
-    print(f"{'width':>6} {'size':>5} {'s/step':>8} {'GFLOP/step':>11} {'GFLOP/s':>8} "
-          f"{'peak':>7} {'of peak':>8} {'input':>6}")
+    print(f"{'recipe':>6} {'width':>6} {'size':>5} {'s/step':>8} {'GFLOP/step':>11} "
+          f"{'GFLOP/s':>8} {'peak':>7} {'of peak':>8} {'input':>6}")
     for r in rows:
-        print(f"{r['width']:>6} {r['size']:>5} {r['seconds_per_step']:>8.3f} "
+        print(f"{r['recipe']:>6} {r['width']:>6} {r['size']:>5} {r['seconds_per_step']:>8.3f} "
               f"{r['gflop_per_step']:>11.1f} {r['achieved_gflops']:>8.1f} "
               f"{r['matmul_peak_gflops']:>7.1f} {r['fraction_of_peak']:>8.1%} "
               f"{r['input_share']:>6.1%}")
