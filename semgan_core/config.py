@@ -100,7 +100,8 @@ class Config:
 PAPER_RECIPE: dict[str, Any] = dict(
     generator="unet", residual=False, disc_norm="all", disc_input="image",
     edge_reference="paper", lambda_identity=5.0, lambda_adv=1.0, lambda_spectral=0.0,
-    spectral_target="pair", lambda_histogram=0.0, r1_gamma=0.0, warmup_steps=0, pool_size=0, lr_d_multiplier=1.0)
+    spectral_target="pair", lambda_histogram=0.0, r1_gamma=0.0, warmup_steps=0, pool_size=0,
+    lr_d_multiplier=1.0)
 
 #: The CPU recipe of the smoke and book profiles (issue #6; the book's reproduction notes
 #: show the curves): a generator that can only deconvolve and correct contrast smoothly

@@ -18,8 +18,8 @@ statistic, which a generator cannot satisfy with adversarial-example noise.
   the same equalization aimed at directly. Each translation's spectral gain,
   ``log |G(x)|(f) - log |x|(f)``, is pulled towards the ratio of the two domains' *mean*
   amplitude spectra (running means over the training stream, capped at
-  ``spectral_cap``), each frequency weighted by the target domain's mean amplitude. Matching one unrelated image per step (:func:`spectral_loss`) is a
-  regression onto a target whose amplitude varies from image to image far more than the
+  ``spectral_cap``), each frequency weighted by the target domain's mean amplitude.
+  Matching one unrelated image per step (:func:`spectral_loss`) is a regression onto a target whose amplitude varies from image to image far more than the
   blur changes it; its least-squares optimum shrinks the gain where that variance is
   large (the low frequencies, measured: 0.74 at 1/16 cycles per pixel, where a blur's
   inverse is 1.08), which lowers the contrast of real micrographs.
@@ -126,8 +126,15 @@ class SpectrumStats(tf.Module):
                                  synchronization=tf.VariableSynchronization.ON_WRITE,
                                  aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
-    def update(self, real_a, real_b) -> None:
-        """Fold one batch of each domain (model range, (N, H, W, 1)) into the means."""
+    def update(self, real_a, real_b) -> tuple[tf.Tensor, tf.Tensor]:
+        """Fold one batch of each domain (model range, (N, H, W, 1)) into the means.
+
+        Returns
+        -------
+        spectra : (tensor, tensor)
+            The batches' own amplitude spectra (:func:`amplitude_spectrum`, no gradient),
+            for :func:`equalization_loss`.
+        """
         for batch in (real_a, real_b):
             height, width = batch.shape[1], batch.shape[2]
             if (height, width) != (self.size, self.size):
@@ -137,9 +144,12 @@ class SpectrumStats(tf.Module):
                     f"config's image_size must be the crops' side)")
         count = self.count.assign_add(1.0)
         rate = 1.0 / tf.minimum(count, float(STATS_WINDOW))
+        spectra = []
         for mean, batch in ((self.mean_a, real_a), (self.mean_b, real_b)):
-            spectrum = tf.stop_gradient(tf.reduce_mean(amplitude_spectrum(batch), 0))
-            mean.assign_add(rate * (spectrum - mean))
+            spectrum = tf.stop_gradient(amplitude_spectrum(batch))
+            mean.assign_add(rate * (tf.reduce_mean(spectrum, 0) - mean))
+            spectra.append(spectrum)
+        return tuple(spectra)
 
     def log_gain(self, cap: float, *, towards: str = "b") -> tf.Tensor:
         """``log`` of the capped ratio of the mean spectra: clear over blurred for
@@ -157,15 +167,18 @@ class SpectrumStats(tf.Module):
         return tf.stop_gradient(mean / (tf.reduce_mean(mean) + 1e-12))
 
 
-def equalization_loss(translated, source, log_gain, weight) -> tf.Tensor:
+def equalization_loss(translated, source_spectrum, log_gain, weight) -> tf.Tensor:
     """Weighted mean squared difference between a translation's spectral gain and
     ``log_gain``.
 
     Parameters
     ----------
-    translated, source : tensor, (N, H, W, 1), model range
-        G(a) and a (or F(b) and b): the gain is measured on each image's own pair, so a
-        linear filter sees the same target whatever the image shows.
+    translated : tensor, (N, H, W, 1), model range
+        G(a) (or F(b)).
+    source_spectrum : tensor, (N, *spectrum_shape)
+        :func:`amplitude_spectrum` of a (or b), e.g. as :meth:`SpectrumStats.update`
+        returns it: the gain is measured on each image's own pair, so a linear filter
+        sees the same target whatever the image shows.
     log_gain : tensor, :func:`spectrum_shape`
         Target log gain per frequency bin (:meth:`SpectrumStats.log_gain`).
     weight : tensor, :func:`spectrum_shape`
@@ -180,7 +193,7 @@ def equalization_loss(translated, source, log_gain, weight) -> tf.Tensor:
     loss : scalar float32 tensor (0 when every bin has the target gain)
     """
     gain = (tf.math.log(amplitude_spectrum(translated) + SPECTRUM_FLOOR)
-            - tf.math.log(tf.stop_gradient(amplitude_spectrum(source)) + SPECTRUM_FLOOR))
+            - tf.math.log(tf.stop_gradient(source_spectrum) + SPECTRUM_FLOOR))
     return tf.reduce_mean(weight[None] * tf.square(gain - log_gain[None]))
 
 

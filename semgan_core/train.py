@@ -136,12 +136,12 @@ class Trainer:
                                        ("histogram", cfg.lambda_histogram,
                                         matching.histogram_loss)):
                 if weight > 0 and key == "spectral" and self.stats is not None:
-                    self.stats.update(real_a, real_b)
+                    spec_a, spec_b = self.stats.update(real_a, real_b)
                     terms[key] = sum(matching.equalization_loss(
-                        fake, real, self.stats.log_gain(cfg.spectral_cap, towards=towards),
+                        fake, spectrum, self.stats.log_gain(cfg.spectral_cap, towards=towards),
                         self.stats.weight(towards))
-                        for fake, real, towards in ((fake_b, real_a, "b"),
-                                                    (fake_a, real_b, "a")))
+                        for fake, spectrum, towards in ((fake_b, spec_a, "b"),
+                                                        (fake_a, spec_b, "a")))
                     gen_total += weight * terms[key]
                 elif weight > 0:
                     terms[key] = match(fake_b, real_b) + match(fake_a, real_a)
