@@ -45,11 +45,7 @@ def radial(response: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def blur_inverse() -> np.ndarray:
     """1 / |H| of recipe A's kernel on the ``rfft2`` grid of side :data:`N`."""
-    kernel = degrade.gaussian_kernel(7, 1.0)
-    padded = np.zeros((N, N))
-    padded[:7, :7] = kernel
-    padded = np.roll(padded, (-3, -3), axis=(0, 1))
-    return 1.0 / np.abs(np.fft.rfft2(padded))
+    return 1.0 / np.abs(filtergen.kernel_response(degrade.gaussian_kernel(7, 1.0), N))
 
 
 def main(argv=None) -> int:

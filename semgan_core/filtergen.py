@@ -208,6 +208,33 @@ def build_filter_generator(size: int = 15, *, gain: float = FILTER_GAIN, tone: s
     return keras.Model(image, out, name=name)
 
 
+def kernel_response(kernel, n: int = 256) -> np.ndarray:
+    """Frequency response of a centred square kernel (odd side) on an ``n`` x ``n`` grid.
+
+    Parameters
+    ----------
+    kernel : array_like, (k, k), k odd and at most ``n``
+    n : int
+
+    Returns
+    -------
+    response : complex ndarray, (n, n // 2 + 1)
+        ``numpy.fft.rfft2`` of the kernel with its centre tap moved to the origin (real
+        for a point-symmetric kernel); rows ``numpy.fft.fftfreq(n)``.
+    """
+    kernel = np.asarray(kernel, np.float64)
+    size = kernel.shape[0]
+    if kernel.ndim != 2 or kernel.shape[1] != size or size % 2 == 0:
+        raise ValueError(f"kernel_response: kernel must be square with an odd side, got "
+                         f"shape {kernel.shape}")
+    if n < size:
+        raise ValueError(f"kernel_response: n={n} is smaller than the kernel ({size})")
+    padded = np.zeros((n, n), np.float64)
+    padded[:size, :size] = kernel
+    padded = np.roll(padded, (-(size // 2), -(size // 2)), axis=(0, 1))
+    return np.fft.rfft2(padded)
+
+
 def frequency_response(model, n: int = 256):
     """Frequency response of a filter generator's learned filter ``delta + k``.
 
@@ -228,13 +255,4 @@ def frequency_response(model, n: int = 256):
         grid, rows ``numpy.fft.fftfreq(n)``; 1 everywhere for the identity.
     """
     layer = model if isinstance(model, LearnedFilter) else model.get_layer("filter")
-    kernel = layer.kernel()
-    if n < layer.size:
-        raise ValueError(f"frequency_response: n={n} is smaller than the filter "
-                         f"({layer.size})")
-    r = layer.size // 2
-    padded = np.zeros((n, n), np.float64)
-    padded[:layer.size, :layer.size] = kernel
-    padded = np.roll(padded, (-r, -r), axis=(0, 1))      # centre tap at the origin
-    response = np.fft.rfft2(padded)
-    return np.fft.rfftfreq(n), response.real
+    return np.fft.rfftfreq(n), kernel_response(layer.kernel(), n).real

@@ -19,8 +19,8 @@ statistic, which a generator cannot satisfy with adversarial-example noise.
   ``log |G(x)|(f) - log |x|(f)``, is pulled towards the ratio of the two domains' *mean*
   amplitude spectra (running means over the training stream, capped at
   ``spectral_cap``), each frequency weighted by the target domain's mean amplitude.
-  Matching one unrelated image per step (:func:`spectral_loss`) is a regression onto a target whose amplitude varies from image to image far more than the
-  blur changes it; its least-squares optimum shrinks the gain where that variance is
+  Matching one unrelated image per step (:func:`spectral_loss`) is a regression onto a
+  target whose amplitude varies from image to image far more than the blur changes it; its least-squares optimum shrinks the gain where that variance is
   large (the low frequencies, measured: 0.74 at 1/16 cycles per pixel, where a blur's
   inverse is 1.08), which lowers the contrast of real micrographs.
 * :func:`histogram_loss`: mean squared difference of the sorted grey levels (the 1-D
@@ -41,7 +41,7 @@ from semgan_core.images import from_model_range
 SPECTRUM_POOL = 4        # frequency bins averaged per side (variance of one periodogram)
 SPECTRUM_FLOOR = 1.0 / (255.0 * np.sqrt(12.0))   # 8-bit rounding noise's amplitude, added
                          # to every amplitude before a log (frequencies at the floor count less)
-STATS_WINDOW = 500       # images in the running means of :class:`SpectrumStats`
+STATS_WINDOW = 500       # batches in the running means of :class:`SpectrumStats`
 
 
 def _as01(x) -> tf.Tensor:
@@ -105,7 +105,7 @@ def spectrum_shape(size: int) -> tuple[int, int]:
 class SpectrumStats(tf.Module):
     """Running mean amplitude spectra of the two domains (blurred ``a``, clear ``b``).
 
-    A mean over the last :data:`STATS_WINDOW` images or so (the plain mean until then),
+    A mean over the last :data:`STATS_WINDOW` batches or so (the plain mean until then),
     kept in variables so that checkpoints carry it and resumed runs go on unchanged.
 
     Parameters

@@ -130,8 +130,15 @@ def test_frequency_response_of_identity_and_of_a_known_kernel():
     layer.weights_k.assign(w)
     kernel = layer.kernel()
     _, response = filtergen.frequency_response(layer, n=64)
-    expected = np.real(np.fft.rfft2(np.roll(np.pad(kernel, ((0, 59), (0, 59))), (-2, -2), (0, 1))))
-    np.testing.assert_allclose(response, expected, atol=1e-6)
+    # the definition: sum over taps k[u, v] exp(-2 pi i (fy u + fx v)), u, v in -2..2
+    fy = np.fft.fftfreq(64)[:, None]
+    fx = np.fft.rfftfreq(64)[None, :]
+    expected = sum(kernel[u + 2, v + 2] * np.exp(-2j * np.pi * (fy * u + fx * v))
+                   for u in range(-2, 3) for v in range(-2, 3))
+    np.testing.assert_allclose(response, expected.real, atol=1e-5)
+    assert np.abs(expected.imag).max() < 1e-5             # point-symmetric: zero phase
     assert response[0, 0] == pytest.approx(1.0, abs=1e-6)        # zero-sum k: the mean is kept
-    with pytest.raises(ValueError, match="smaller than the filter"):
+    with pytest.raises(ValueError, match="smaller than the kernel"):
         filtergen.frequency_response(layer, n=3)
+    with pytest.raises(ValueError, match="odd side"):
+        filtergen.kernel_response(np.ones((4, 4)))
