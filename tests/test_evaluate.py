@@ -1,4 +1,5 @@
-"""Tests of semgan_core.evaluate: the methods table, bootstrap intervals, files, the CLI."""
+"""Tests of semgan_core.evaluate and semgan_core.benchmark: the methods table, the one test
+set, the shipped generators, the files written, the command line."""
 
 import json
 
@@ -8,10 +9,10 @@ import pytest
 
 import keras
 
-from semgan_core import cli, data, degrade, evaluate, models, synth
+from semgan_core import benchmark, cli, datasets, degrade, evaluate, models, synth
 
 EXPECTED_ROWS = [
-    ("blurred", "-"), ("cyclegan", "-"), ("wiener", "assumed"), ("wiener", "oracle"),
+    ("blurred", "-"), ("filter-unpaired", "-"), ("wiener", "assumed"), ("wiener", "oracle"),
     ("richardson-lucy", "assumed"), ("richardson-lucy", "oracle"),
     ("blind-deconvolution", "assumed"), ("constrained-least-squares", "assumed"),
     ("constrained-least-squares", "oracle"), ("ground-truth", "-"),
@@ -20,7 +21,7 @@ EXPECTED_ROWS = [
 
 @pytest.fixture(scope="module")
 def smoke_set():
-    """Four 64x64 micrographs degraded with recipe C, all three kernels composed."""
+    """Four 64x64 micrographs degraded with degradation C, all three kernels composed."""
     clean, blurred, infos = [], [], []
     for i in range(4):
         image, _ = synth.micrograph(64, rng=i)
@@ -40,7 +41,7 @@ def generator():
 @pytest.fixture(autouse=True)
 def no_shipped_weights(tmp_path, monkeypatch):
     """Keep the tests independent of weights/ (and fast) even once weights are shipped."""
-    monkeypatch.setattr(evaluate, "WEIGHTS_DIR", tmp_path / "no-weights")
+    monkeypatch.setattr(benchmark, "WEIGHTS_DIR", tmp_path / "no-weights")
 
 
 def check_table(table, rows):
@@ -60,7 +61,7 @@ def check_table(table, rows):
 def test_table_is_well_formed(smoke_set, generator):
     blurred, clean, infos = smoke_set
     table, per_image = evaluate.evaluate_methods(blurred, clean, infos,
-                                                 generators={"cyclegan": generator},
+                                                 generators={"filter-unpaired": generator},
                                                  n_boot=200, progress=False)
     check_table(table, EXPECTED_ROWS)
     assert len(per_image) == 4 * len(EXPECTED_ROWS)
@@ -82,13 +83,6 @@ def test_same_seed_same_intervals(smoke_set):
     cols = [c for c in first.columns if c != "seconds_per_image"]
     pd.testing.assert_frame_equal(first[cols], second[cols])
     assert list(zip(first["method"], first["psf"])) == [("blurred", "-"), ("wiener", "assumed")]
-
-
-def test_bootstrap_ci_brackets_the_mean():
-    values = np.random.default_rng(0).normal(10, 2, 30)
-    lo, hi = evaluate.bootstrap_ci(values, n_boot=500, rng=1)
-    assert lo < values.mean() < hi
-    assert evaluate.bootstrap_ci([2.0, 2.0, 2.0], n_boot=10) == (2.0, 2.0)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -118,7 +112,7 @@ def test_evaluate_methods_rejects_bad_inputs(smoke_set):
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("data") / "B"
-    data.make_dataset(out, recipe="B", n_crops=10, test_fraction=0.4, size=128,
+    datasets.make_dataset(out, degradation="B", n_crops=10, test_fraction=0.4, size=128,
                       progress=False)
     return out
 
@@ -126,25 +120,28 @@ def tiny_dataset(tmp_path_factory):
 def test_run_evaluation_writes_tables_and_record(tiny_dataset, generator, tmp_path):
     weights = tmp_path / "G.keras"
     generator.save(weights)
-    record = evaluate.run_evaluation("B", tmp_path / "out", data_dir=tiny_dataset,
+    record = benchmark.run_evaluation("B", tmp_path / "out", data_dir=tiny_dataset,
                                      weights=weights, n=3, seed=1, progress=False)
     table = pd.read_csv(tmp_path / "out" / "table.csv", keep_default_na=False,
                         na_values=[""])
-    check_table(table, EXPECTED_ROWS)
+    given = [("generator", "-") if row[0] == "filter-unpaired" else row for row in EXPECTED_ROWS]
+    check_table(table, given)
     per_image = pd.read_csv(tmp_path / "out" / "per_image.csv")
     assert len(per_image) == 3 * len(EXPECTED_ROWS)
     saved = json.loads((tmp_path / "out" / "evaluation.json").read_text())
     assert saved["seed"] == 1 and saved["n_images"] == 3 and saved["weights"] == str(weights)
     assert {"numpy", "tensorflow"} <= set(saved["versions"]) and saved["config"]["n"] == 3
-    assert record["table"][1]["method"] == "cyclegan"
+    assert record["table"][1]["method"] == "generator"
     gains = pd.read_csv(tmp_path / "out" / "gains.csv")
-    assert "blurred" not in set(gains["method"]) and "cyclegan" in set(gains["method"])
+    assert "blurred" not in set(gains["method"]) and "generator" in set(gains["method"])
     assert len(saved["gains_over_blurred"]) == len(gains)
     assert not list((tmp_path / "out").glob(".*"))  # no temporary files left
-    with pytest.raises(ValueError, match="holds recipe B, not A"):
-        evaluate.run_evaluation("A", tmp_path / "x", data_dir=tiny_dataset, progress=False)
-    with pytest.raises(ValueError, match="recipe must be one of"):
-        evaluate.run_evaluation("D", tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match="run_evaluation: .* holds degradation B, not A"):
+        benchmark.run_evaluation("A", tmp_path / "x", data_dir=tiny_dataset, progress=False)
+    with pytest.raises(ValueError, match="run_evaluation: degradation='D' is not allowed"):
+        benchmark.run_evaluation("D", tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match="run_evaluation: n must be an integer >= 1, got 0"):
+        benchmark.run_evaluation("A", tmp_path / "x", n=0, progress=False)
 
 
 def test_cli_evaluate_without_weights(tmp_path, capsys):
@@ -158,23 +155,40 @@ def test_cli_evaluate_without_weights(tmp_path, capsys):
     assert saved["n_images"] == 2 and saved["image_shape"] == [256, 256]
     table = pd.read_csv(tmp_path / "eval" / "table.csv", keep_default_na=False,
                         na_values=[""])
-    check_table(table, [r for r in EXPECTED_ROWS if r[0] != "cyclegan"])
+    check_table(table, [r for r in EXPECTED_ROWS if r[0] != "filter-unpaired"])
+    assert saved["test_set"]["source"] == "test_set" and saved["test_set"]["seed"] == 0
 
 
-def test_gain_table_is_paired():
-    # Image difficulty varies a lot, the method adds exactly 0.5 dB to every image: the
-    # separate intervals overlap, the paired gain is 0.5 with a zero-width interval.
-    psnr = np.linspace(10.0, 40.0, 20)
-    rows = [{"image": f"{i:02d}", "method": m, "psf": "-", "psnr": p + d, "ssim": 0.5}
-            for m, d in (("blurred", 0.0), ("better", 0.5), ("worse", -1.0))
-            for i, p in enumerate(psnr)]
-    gains = evaluate.gain_table(pd.DataFrame(rows).sample(frac=1.0, random_state=0))
-    better = gains.set_index("method").loc["better"]
-    assert better["psnr_gain"] == pytest.approx(0.5)
-    assert better["psnr_gain_lo"] == pytest.approx(0.5) and better["psnr_gain_hi"] == pytest.approx(0.5)
-    assert gains.set_index("method").loc["worse", "psnr_gain_hi"] == pytest.approx(-1.0)
-    assert better["ssim_gain"] == pytest.approx(0.0)
-    lo, hi = evaluate.bootstrap_ci(psnr + 0.5)
-    assert lo < psnr.mean() < hi   # the unpaired intervals overlap the blurred mean
-    with pytest.raises(ValueError, match="no rows of the reference"):
-        evaluate.gain_table(pd.DataFrame(rows), reference="nothing")
+def test_test_set_is_the_default_datasets_test_split(tmp_path):
+    blurred, clean, names, infos = evaluate.test_set("B", n=2, seed=3)
+    assert blurred.shape == clean.shape == (2, 256, 256) and blurred.dtype == np.float32
+    assert all(info["degradation"] == "B" and info["fog"] for info in infos)
+    full = tmp_path / "full"   # the same crops as the full dataset's first test crops
+    datasets.make_dataset(full, degradation="B", seed=3, n_crops=2550, progress=False,
+                      test_only=True, max_test=2)
+    again = datasets.load_test_pairs(full, n=2)
+    assert names == again[2]
+    np.testing.assert_array_equal(blurred, again[0])
+    assert evaluate.test_set("B", n=1, seed=3)[2] == names[:1]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(degradation="D"), "test_set: degradation='D' is not allowed"),
+    (dict(degradation="A", n=0), "test_set: n must be an integer >= 1, got 0"),
+    (dict(degradation="A", seed=-1), "test_set: seed must be an integer >= 0, got -1"),
+])
+def test_test_set_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        evaluate.test_set(**kwargs)
+
+
+def test_shipped_generators_are_found_by_table_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "WEIGHTS_DIR", tmp_path)
+    assert benchmark.shipped_weights("C") == tmp_path / "filter_unpaired_C.keras"
+    assert benchmark.shipped_weights("A", "filter-paired") == tmp_path / "filter_paired_A.keras"
+    assert benchmark.shipped_generators("A") == {}
+    (tmp_path / "filter_paired_A.keras").write_bytes(b"")
+    assert benchmark.shipped_generators("A") == {"filter-paired":
+                                                 tmp_path / "filter_paired_A.keras"}
+    with pytest.raises(ValueError, match="shipped_weights: method='cyclegan' is not allowed"):
+        benchmark.shipped_weights("A", "cyclegan")

@@ -1,37 +1,14 @@
-"""Tests for semgan_core.plotting: panels with insets, Markdown tables, verdict sentences."""
+"""Tests of semgan_core.plotting: image panels with insets, grids, kernels, curves."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from semgan_core import plotting  # noqa: E402
-from semgan_core.evaluate import METRICS  # noqa: E402
-
-
-def _row(method, psf, value, *, seconds=0.01, half=0.5):
-    row = {"method": method, "psf": psf, "seconds_per_image": seconds}
-    for m in METRICS:
-        row[m], row[f"{m}_lo"], row[f"{m}_hi"] = value, value - half, value + half
-    return row
-
-
-def _table(cyclegan=None):
-    """A small table shaped like evaluate.evaluate_methods' (values chosen by hand)."""
-    rows = [_row("blurred", "-", 10.0, seconds=0.0),
-            _row("wiener", "assumed", 20.0, seconds=0.002),
-            _row("wiener", "oracle", 30.0, seconds=0.002),
-            _row("richardson-lucy", "assumed", 15.0, seconds=0.06),
-            _row("blind-deconvolution", "assumed", 14.0, seconds=0.03),
-            _row("constrained-least-squares", "assumed", 19.0, seconds=0.003),
-            {**_row("ground-truth", "-", 25.0, seconds=0.0), "ssim": np.nan, "psnr": np.nan,
-             "ssim_lo": np.nan, "ssim_hi": np.nan, "psnr_lo": np.nan, "psnr_hi": np.nan}]
-    if cyclegan is not None:
-        rows.insert(1, _row("cyclegan", "-", cyclegan, seconds=0.2))
-    return pd.DataFrame(rows)
+from semgan_core import plotting, runlog  # noqa: E402
+from semgan_core import kernels  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -74,89 +51,14 @@ def test_method_panels_errors(images, inset, match):
         plotting.method_panels(images, inset=inset)
 
 
-def test_table_markdown_bolds_the_best_and_shows_intervals():
-    text = plotting.table_markdown(_table(), metrics=("ssim", "ag"))
-    lines = text.splitlines()
-    assert lines[0] == "| Method | SSIM | AG |"
-    oracle = next(line for line in lines if "Wiener (oracle PSF)" in line)
-    assert "**30.000 [29.500, 30.500]**" in oracle and "**30.00 [29.50, 30.50]**" in oracle
-    truth = next(line for line in lines if "Ground truth" in line)
-    assert "| – |" in truth and "**" not in truth  # NaN shown as a dash; never bolded
-    assert text.count("**") == 4
-
-
-def test_table_markdown_by_dataset_and_without_ci():
-    text = plotting.table_markdown({"A": _table(), "B": _table(cyclegan=40.0)},
-                                   metrics=("psnr",), ci=False, bold_best=False)
-    assert text.splitlines()[0] == "| Dataset | Method | PSNR (dB) |"
-    assert "| B | CycleGAN | 40.00 |" in text and "**" not in text and "[" not in text
-
-
-def test_table_markdown_errors():
-    with pytest.raises(ValueError, match="missing \\['lpips'\\]"):
-        plotting.table_markdown(_table(), metrics=("lpips",))
-    with pytest.raises(ValueError, match="columns 'method' and 'psf'"):
-        plotting.table_markdown(pd.DataFrame({"x": [1]}), metrics=("x",))
-    with pytest.raises(ValueError, match="no tables"):
-        plotting.table_markdown({}, metrics=("ssim",))
-
-
-def test_runtime_markdown_in_milliseconds():
-    text = plotting.runtime_markdown({"A": _table(cyclegan=1.0), "B": _table()})
-    assert text.splitlines()[0] == "| Method | A (ms / image) | B (ms / image) |"
-    assert "| CycleGAN | 200.0 | – |" in text
-    assert "| Richardson-Lucy (assumed PSF) | 60.0 | 60.0 |" in text
-    assert "Blurred" not in text and "Ground truth" not in text
-
-
-def test_verdict_claims_without_the_network_says_so_with_the_numbers():
-    text = plotting.verdict_claims({"A": _table(), "B": _table()})
-    assert "cannot be judged yet on datasets A, B" in text
-    assert "no trained weights are shipped yet" in text
-    # the best classical method with the assumed PSF is Wiener (20), not the oracle (30)
-    assert "SSIM above 20.000 (Wiener with the assumed PSF)" in text
-    assert "+10.00 dB from the blurred input's 10.00 dB" in text
-    assert "the ground truth has AG 25.00, CON 25.0, SF 25.00" in text
-
-
-def test_verdict_claims_confirmed_and_not_confirmed():
-    text = plotting.verdict_claims({"A": _table(cyclegan=20.2), "B": _table(cyclegan=22.0),
-                                    "C": _table(cyclegan=19.0)})
-    assert "Claim 1 (higher SSIM and PSNR than every classical method, assumed PSF): " \
-           "confirmed on A, B; not on C (on A by the means only: a 95 % interval " \
-           "overlaps)." in text
-    assert ("(A, B, C): SSIM +0.200, +2.000, -1.000; PSNR +0.20, +2.00, -1.00 dB, so the "
-            "margins are not largest on B and C") in text
-    assert "95 % intervals overlap" in text and "95 % intervals apart" in text
-    assert "Claim 2 (highest AG, CON and SF of the methods): confirmed on A, B; not on C." in text
-    assert "ground truth 25.00" in text
-    assert "cannot be judged" not in text
-    oracle = plotting.verdict_claims({"A": _table(cyclegan=22.0)}, psf="oracle")
-    assert "not confirmed on A" in oracle and "Wiener with the oracle PSF" in oracle
-
-
-def test_verdict_runtime():
-    tables = {"A": _table(cyclegan=1.0), "B": _table(cyclegan=1.0)}
-    text = plotting.verdict_runtime(tables, networks=("cyclegan", "absent"))
-    assert text.startswith("CycleGAN: 200.0 ms per image")
-    assert ("against Richardson-Lucy 60.0 ms and Blind deconvolution 30.0 ms, that is 3.33 "
-            "and 6.67 times their time: slower than all of them") in text
-    fast = plotting.verdict_runtime(tables, networks=("wiener",))
-    assert "faster than all of them" in fast
-    assert "cannot be checked" in plotting.verdict_runtime(tables, networks=("absent",))
-    assert "cannot be checked" in plotting.verdict_runtime(tables, networks=("cyclegan",),
-                                                           iterative=())
-    ok = {r: _table(cyclegan=c) for r, c in (("A", 20.1), ("B", 21.0), ("C", 21.0))}
-    assert "so the margins are largest on B and C" in plotting.verdict_claims(ok)
-
-
 def test_detail_region_finds_the_textured_square():
     image = np.zeros((60, 80), np.float32)
     image[40:50, 60:70] = np.random.default_rng(1).random((10, 10))
     y0, x0, size = plotting.detail_region(image, size=16)
     assert size == 16 and y0 <= 40 and y0 + 16 >= 50 and x0 <= 60 and x0 + 16 >= 70
     assert plotting.detail_region(image, size=60)[0] == 0  # the square fills the height
-    with pytest.raises(ValueError, match="size must be an integer from 2 to 60"):
+    with pytest.raises(ValueError, match=r"detail_region: size must be an integer in \[2, 60\], "
+                                         "got 61"):
         plotting.detail_region(image, size=61)
 
 
@@ -167,31 +69,132 @@ def test_metric_caption():
 
 
 def test_rms_radius_and_kernel_panels():
-    from semgan_core import degrade
-
-    wide = degrade.gaussian_kernel(31, 3.0)
+    wide = kernels.gaussian_kernel(31, 3.0)
     assert plotting.rms_radius(wide) == pytest.approx(3.0 * np.sqrt(2), rel=1e-3)
     assert plotting.rms_radius(np.pad([[1.0]], 3)) == 0.0
-    line = degrade.motion_kernel(10.0)
-    assert plotting.rms_radius(line) > plotting.rms_radius(degrade.ASSUMED_PSF)
+    line = kernels.motion_kernel(10.0)
+    assert plotting.rms_radius(line) > plotting.rms_radius(kernels.ASSUMED_PSF)
     with pytest.raises(ValueError, match="rms_radius: kernel must be"):
         plotting.rms_radius(-np.ones((3, 3)))
-    fig = plotting.kernel_panels({"assumed": degrade.ASSUMED_PSF, "motion": line})
+    fig = plotting.kernel_panels({"assumed": kernels.ASSUMED_PSF, "motion": line})
     assert [ax.get_xlim() for ax in fig.axes][0] == fig.axes[1].get_xlim()
     assert "7x7, RMS radius 1.41 px" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="kernels is empty"):
         plotting.kernel_panels({})
 
 
-def test_gains_markdown_bolds_intervals_that_exclude_zero():
-    gains = pd.DataFrame([
-        {"method": "cyclegan", "psf": "-", "psnr_gain": 2.5, "psnr_gain_lo": 2.0,
-         "psnr_gain_hi": 3.0, "ssim_gain": 0.01, "ssim_gain_lo": -0.01, "ssim_gain_hi": 0.03},
-        {"method": "wiener", "psf": "assumed", "psnr_gain": -1.0, "psnr_gain_lo": -1.5,
-         "psnr_gain_hi": -0.5, "ssim_gain": 0.0, "ssim_gain_lo": 0.0, "ssim_gain_hi": 0.0}])
-    text = plotting.gains_markdown({"A": gains, "B": gains})
-    lines = text.splitlines()
-    assert lines[0] == "| Dataset | Method | PSNR gain | SSIM gain |" and len(lines) == 6
-    assert "| A | CycleGAN | +2.50 **[+2.00, +3.00]** | +0.010 [-0.010, +0.030] |" in lines
-    assert "Wiener (assumed PSF) | -1.00 **[-1.50, -0.50]** | +0.000 [+0.000, +0.000]" in text
-    assert "Dataset" not in plotting.gains_markdown(gains)
+def test_centre_crop():
+    image = np.arange(7 * 9, dtype=np.float32).reshape(7, 9) / 63
+    crop = plotting.centre_crop(image, 3)
+    np.testing.assert_array_equal(crop, image[2:5, 3:6])
+    assert plotting.centre_crop(image, 7).shape == (7, 7)
+    with pytest.raises(ValueError, match=r"centre_crop: size must be an integer in \[1, 7\], "
+                                         "got 8"):
+        plotting.centre_crop(image, 8)
+
+
+def test_image_grid_rows_of_titled_panels():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((16, 16), dtype=np.float32), rng.random((16, 16), dtype=np.float32)
+    fig = plotting.image_grid([{"clean": a, "blurred": b, "edges": (2 * a, {"cmap": "magma"})},
+                               {"other": b}])
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled] == ["clean", "blurred", "edges", "other"]
+    assert len(fig.axes) == 6 and not fig.axes[4].images  # the short row's blanks
+    edges = titled[2].images[0]
+    assert edges.get_cmap().name == "magma"
+    assert edges.get_clim() == pytest.approx((2 * a.min(), 2 * a.max()))  # its own range
+    assert titled[0].images[0].get_clim() == (0, 1)
+    with pytest.raises(ValueError, match="image_grid: rows hold no panel"):
+        plotting.image_grid([{}])
+    with pytest.raises(ValueError, match=r"image_grid: panel 'x' must be a 2-D image, got "
+                                         r"shape \(2, 2, 2\)"):
+        plotting.image_grid([{"x": np.zeros((2, 2, 2))}])
+
+
+def _write_run(run_dir, steps=(10, 20, 30, 40, 50)):
+    """A run folder with sample grids and a loss log whose discriminators are off (NaN)."""
+    from semgan_core import images
+
+    for step in steps:
+        images.write_image(runlog.sample_path(run_dir, step),
+                           np.full((128, 320), step / 100, np.float32))
+    rows = ["step,time_s,gen_total,cycle,spectral,disc_a,disc_b"]
+    rows += [f"{s},{s / 10},{1 / s},{2 / s},{3 / s},nan,nan" for s in steps]
+    (run_dir / runlog.LOSSES_FILE).write_text("\n".join(rows) + "\n")
+
+
+def test_sample_grids_spread_over_the_run(tmp_path):
+    _write_run(tmp_path)
+    fig = plotting.sample_grids(tmp_path, n=3)
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["step 10", "step 30",
+                                                                 "step 50"]
+    assert fig.axes[2].images[0].get_array().mean() == pytest.approx(0.5, abs=0.01)
+    assert len(plotting.sample_grids(tmp_path, n=9).axes) == 5
+    with pytest.raises(FileNotFoundError, match="sample_grids: no sample grids in"):
+        plotting.sample_grids(tmp_path / "empty")
+    with pytest.raises(ValueError, match="sample_grids: n must be an integer >= 1, got 0"):
+        plotting.sample_grids(tmp_path, n=0)
+
+
+def test_loss_curves_leave_out_what_was_not_trained(tmp_path):
+    _write_run(tmp_path)
+    fig = plotting.loss_curves(tmp_path)
+    assert [ax.get_title() for ax in fig.axes] == ["generators, eq. 16 total",
+                                                   "generator terms (unweighted)"]
+    terms = fig.axes[1]
+    assert [line.get_label() for line in terms.get_lines()] == ["cycle", "spectral"]
+    assert terms.get_yscale() == "log"
+    np.testing.assert_allclose(terms.get_lines()[0].get_ydata(), 2 / np.arange(10, 60, 10))
+    losses = runlog.read_losses(tmp_path)
+    one = plotting.loss_curves(losses, groups={"D": ["disc_a"], "total": ["gen_total"]})
+    assert [ax.get_title() for ax in one.axes] == ["total"]
+    with pytest.raises(ValueError, match="loss_curves: no column of the groups has a finite"):
+        plotting.loss_curves(losses, groups={"D": ["disc_a", "disc_b"]})
+    with pytest.raises(ValueError, match="loss_curves: losses must have a 'step' column"):
+        plotting.loss_curves({"gen_total": np.ones(3)})
+
+
+def _study():
+    runs = {"0": {"steps": [0, 2, 4], "psnr": [20.0, 21.0, 22.0], "ssim": [0.5, 0.6, 0.7],
+                  "seconds": [0.0, 1.0, 2.0]},
+            "1": {"steps": [0, 2], "psnr": [22.0, 23.0], "ssim": [0.7, 0.8],
+                  "seconds": [0.0, 3.0]}}
+    return {"variants": {"paper": {"runs": runs}, "empty": {"runs": {}}},
+            "reference": {"blurred": {"psnr": 20.5, "ssim": 0.55},
+                          "wiener-true-psf": {"psnr": float("nan"), "ssim": 0.9}}}
+
+
+def test_convergence_curves_mean_band_and_references(tmp_path):
+    fig = plotting.convergence_curves(_study(), path=tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 0 and len(fig.axes) == 2
+    psnr, ssim = fig.axes
+    mean = psnr.get_lines()[0]
+    assert mean.get_label() == "paper" and mean.get_xdata().tolist() == [0, 2]
+    assert mean.get_ydata().tolist() == [21.0, 22.0]   # over the steps both seeds share
+    assert len(psnr.collections) == 1                  # the min-max band of two seeds
+    assert [line.get_label() for line in psnr.get_lines()[1:]] == ["blurred"]  # NaN left out
+    assert len(ssim.get_lines()) == 3
+    seconds = plotting.convergence_curves(_study(), x="seconds", variants=["paper"])
+    assert seconds.axes[0].get_lines()[0].get_xdata().tolist() == [0.0, 2.0]
+    with pytest.raises(ValueError, match="convergence_curves: x must be 'steps' or "
+                                         "'seconds', got 'epochs'"):
+        plotting.convergence_curves(_study(), x="epochs")
+
+
+def test_degradation_preview_draws_four_panels_and_switches_kernels_off():
+    from matplotlib.figure import Figure
+
+    from semgan_core import synth
+
+    clean = synth.micrograph(64, kind="particles", rng=0)[0]
+    fig = plotting.degradation_preview(clean)
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert fig.axes[1].get_title() == "PSF 27x27"
+    assert fig.axes[3].get_title() == "+ fog (beta 2, A 0.8)"
+    bare = plotting.degradation_preview(clean, sigma=0, length=0, radius=0, beta=0)
+    np.testing.assert_array_equal(bare.axes[3].images[0].get_array(), clean)
+    gauss = plotting.degradation_preview(clean, length=0, radius=0, beta=0)
+    assert gauss.axes[1].get_title() == "PSF 7x7"
+    np.testing.assert_allclose(gauss.axes[2].images[0].get_array(),
+                               kernels.convolve(clean, kernels.ASSUMED_PSF), atol=1e-6)
