@@ -1,6 +1,5 @@
-"""Tests for semgan_core.data: datasets on disk and the tf.data pipelines."""
+"""Tests for semgan_core.datasets: building datasets on disk, the manifest, test pairs."""
 
-import itertools
 import json
 import logging
 import os
@@ -10,27 +9,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from semgan_core import cli, data, degrade, images, synth
+from semgan_core import cli, datasets, degrade, images, kernels, synth
 
 SMALL = dict(n_crops=20, size=128, n_source=5, progress=False, processes=1)
 
 
 @pytest.fixture(scope="module")
 def dataset_c(tmp_path_factory):
-    """Recipe C (fog and three kernels), default pairing: 18 train and 2 test crops."""
+    """Degradation C (fog and three kernels), default pairing: 18 train and 2 test crops."""
     out = tmp_path_factory.mktemp("ds") / "C"
-    return out, data.make_dataset(out, recipe="C", seed=3, **SMALL)
+    return out, datasets.make_dataset(out, degradation="C", seed=3, **SMALL)
 
 
 @pytest.fixture(scope="module")
 def dataset_strict(tmp_path_factory):
     out = tmp_path_factory.mktemp("ds") / "strict"
-    return out, data.make_dataset(out, recipe="A", seed=1, strict_unpaired=True,
-                                  **dict(SMALL, n_crops=12, n_source=6))
+    return out, datasets.make_dataset(out, degradation="A", seed=1, strict_unpaired=True,
+                                      **dict(SMALL, n_crops=12, n_source=6))
 
 
 def _names(folder):
-    return [p.name for p in data.list_images(folder)]
+    return [p.name for p in datasets.list_images(folder)]
 
 
 def _sources_of(manifest, folder):
@@ -39,7 +38,7 @@ def _sources_of(manifest, folder):
 
 def _redegrade(clean, info):
     """Apply the degradation an info dict describes (blur, then fog) to ``clean``."""
-    out = degrade.convolve(clean, degrade.kernel_from_info(info))
+    out = kernels.convolve(clean, degrade.kernel_from_info(info))
     if info["fog"] is not None:
         out = degrade.fog(out, beta=info["fog"]["beta"], airlight=info["fog"]["airlight"],
                           depth=degrade.depth_from_info(info, out.shape))
@@ -49,11 +48,11 @@ def _redegrade(clean, info):
 # ---------------------------------------------------------------- make_dataset: layout
 def test_layout_and_counts(dataset_c):
     out, manifest = dataset_c
-    assert sorted(p.name for p in out.iterdir()) == sorted([*data.FOLDERS, "manifest.json"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*datasets.FOLDERS, "manifest.json"])
     assert manifest["counts"] == {"trainA": 18, "trainB": 18, "trainA_gt": 18, "testA": 2,
                                   "testB": 2, "testA_gt": 2, "sources_train": 4,
                                   "sources_test": 1}
-    for folder in data.FOLDERS:
+    for folder in datasets.FOLDERS:
         assert len(_names(out / folder)) == manifest["counts"][folder]
     assert _names(out / "testA") == _names(out / "testA_gt") == _names(out / "testB")
     # default pairing (the paper's): domain B holds the clean originals of domain A
@@ -69,8 +68,10 @@ def test_manifest_contents(dataset_c):
     out, manifest = dataset_c
     on_disk = json.loads((out / "manifest.json").read_text())
     assert on_disk == json.loads(json.dumps(manifest))
-    assert on_disk == data.read_manifest(out)
-    assert (manifest["recipe"], manifest["seed"], manifest["size"]) == ("C", 3, 128)
+    assert on_disk == datasets.read_manifest(out)
+    assert (manifest["degradation"], manifest["seed"], manifest["size"]) == ("C", 3, 128)
+    assert manifest["format"] == "semgan-dataset/2" and "recipe" not in manifest
+    assert (manifest["noise"], manifest["clear_noise"]) == (None, None)
     assert manifest["source"] == "synthetic" and len(manifest["sources"]) == 5
     assert {"numpy", "python"} <= set(manifest["versions"])
     assert sorted(manifest["images"]) == sorted(_names(out / "trainA") + _names(out / "testA"))
@@ -79,7 +80,7 @@ def test_manifest_contents(dataset_c):
         h, w = manifest["sources"][record["source"]]["shape"]
         assert 0 <= y0 and y1 == y0 + 128 <= h and 0 <= x0 and x1 == x0 + 128 <= w
         assert record["rot90"] in range(4) and isinstance(record["flip"], bool)
-        assert record["degradation"]["recipe"] == "C" and record["degradation"]["fog"]
+        assert record["degradation"]["degradation"] == "C" and record["degradation"]["fog"]
     kernels = {r["degradation"]["kernels"][0]["type"] for r in manifest["images"].values()}
     assert len(kernels) > 1  # hybrid: one kernel drawn per image
 
@@ -107,13 +108,13 @@ def test_strict_unpaired_domains_are_disjoint(dataset_strict):
 def test_same_seed_same_files_any_process_count(dataset_c, tmp_path):
     out, _ = dataset_c
     again = tmp_path / "again"
-    data.make_dataset(again, recipe="C", seed=3, **dict(SMALL, processes=2))
-    for folder in data.FOLDERS:
+    datasets.make_dataset(again, degradation="C", seed=3, **dict(SMALL, processes=2))
+    for folder in datasets.FOLDERS:
         assert _names(again / folder) == _names(out / folder)
         for name in _names(out / folder):
             assert (again / folder / name).read_bytes() == (out / folder / name).read_bytes()
     other = tmp_path / "other"
-    data.make_dataset(other, recipe="C", seed=4, **SMALL)
+    datasets.make_dataset(other, degradation="C", seed=4, **SMALL)
     name = _names(other / "testA")[0]
     assert not (out / "testA" / name).exists() or (
         (out / "testA" / name).read_bytes() != (other / "testA" / name).read_bytes())
@@ -121,12 +122,12 @@ def test_same_seed_same_files_any_process_count(dataset_c, tmp_path):
 
 def test_blurred_is_the_degraded_clean(dataset_c):
     out, _ = dataset_c
-    blurred, clean, names, infos = data.load_test_pairs(out)
+    blurred, clean, names, infos = datasets.load_test_pairs(out)
     assert blurred.shape == clean.shape == (2, 128, 128) and blurred.dtype == np.float32
     assert names == _names(out / "testA")
     for b, c, info in zip(blurred, clean, infos):
         assert np.abs(b - _redegrade(c, info)).max() <= 1 / 255 + 1e-6
-    b1, _, names1, _ = data.load_test_pairs(out, n=1)
+    b1, _, names1, _ = datasets.load_test_pairs(out, n=1)
     assert b1.shape[0] == 1 and names1 == names[:1]
 
 
@@ -136,14 +137,15 @@ def test_test_only_writes_the_full_datasets_test_split(dataset_c, tmp_path, monk
     made = []
     original = synth.micrograph
     monkeypatch.setattr(synth, "micrograph", lambda *a, **k: made.append(1) or original(*a, **k))
-    manifest = data.make_dataset(tmp_path / "t", recipe="C", seed=3, test_only=True, **SMALL)
+    manifest = datasets.make_dataset(tmp_path / "t", degradation="C", seed=3, test_only=True,
+                                     **SMALL)
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(
-        [*data.TEST_FOLDERS, "manifest.json"])
+        [*datasets.TEST_FOLDERS, "manifest.json"])
     assert manifest["test_only"] is True and manifest["max_test"] is None
     assert manifest["counts"] == {"testA": 2, "testB": 2, "testA_gt": 2, "sources_train": 4,
                                   "sources_test": 1}
     assert len(made) == 1  # only the test source is synthesised
-    for folder in data.TEST_FOLDERS:
+    for folder in datasets.TEST_FOLDERS:
         assert _names(tmp_path / "t" / folder) == _names(out / folder)
         for name in _names(out / folder):
             assert (tmp_path / "t" / folder / name).read_bytes() == (
@@ -151,96 +153,46 @@ def test_test_only_writes_the_full_datasets_test_split(dataset_c, tmp_path, monk
     assert manifest["sources"] == full["sources"]  # the same split of the sources
     assert all(manifest["images"][k] == full["images"][k] for k in manifest["images"])
     # capped: the first max_test test crops by name, what load_test_pairs(n=...) reads
-    capped = data.make_dataset(tmp_path / "one", recipe="C", seed=3, test_only=True,
-                               max_test=1, **SMALL)
+    capped = datasets.make_dataset(tmp_path / "one", degradation="C", seed=3, test_only=True,
+                                   max_test=1, **SMALL)
     assert capped["counts"]["testA"] == 1
-    assert _names(tmp_path / "one" / "testA") == data.load_test_pairs(out, n=1)[2]
+    assert _names(tmp_path / "one" / "testA") == datasets.load_test_pairs(out, n=1)[2]
 
 
 def test_test_only_of_the_default_dataset_is_cheap(tmp_path):
     """The paper-size dataset's test split, 2 crops: sources chosen as for 2550 crops."""
-    manifest = data.make_dataset(tmp_path / "t", recipe="B", seed=0, test_only=True,
-                                 max_test=2, progress=False)
+    manifest = datasets.make_dataset(tmp_path / "t", degradation="B", seed=0, test_only=True,
+                                     max_test=2, progress=False)
     assert manifest["n_crops"] == 2550 and manifest["counts"]["testA"] == 2
     assert (manifest["counts"]["sources_test"], manifest["counts"]["sources_train"]) == (32, 287)
     used = {r["source"] for r in manifest["images"].values()}
     assert all(manifest["sources"][s]["split"] == "test" for s in used)
-    blurred, clean, names, infos = data.load_test_pairs(tmp_path / "t")
+    blurred, clean, names, infos = datasets.load_test_pairs(tmp_path / "t")
     assert blurred.shape == clean.shape == (2, 256, 256) and len(set(names)) == 2
-    assert all(info["recipe"] == "B" for info in infos)
-
-
-# ---------------------------------------------------------------- real source folders
-@pytest.fixture
-def source_dir(tmp_path):
-    folder = tmp_path / "clean"
-    (folder / "sub").mkdir(parents=True)
-    for i in range(4):
-        image, _ = synth.micrograph((150, 170), rng=i)
-        images.write_image(folder / ("sub" if i % 2 else ".") / f"m{i}.png", image)
-    (folder / "notes.txt").write_text("not an image")
-    return folder
-
-
-def test_real_source_folder(source_dir, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="semgan_core.data"):
-        manifest = data.make_dataset(tmp_path / "ds", recipe="B", source=source_dir,
-                                     **dict(SMALL, n_crops=12, n_source=None))
-    # notes.txt is skipped, and said so in one line
-    notes = [r.getMessage() for r in caplog.records if r.name == "semgan_core.data"]
-    assert len(notes) == 1 and "\n" not in notes[0]
-    assert "skipped 1 other file, e.g. notes.txt (not .png/" in notes[0]
-    assert str(source_dir) in notes[0]
-    assert manifest["skipped_files"] == ["notes.txt"]
-    assert sorted(s["name"] for s in manifest["sources"]) == ["m0.png", "m2.png",
-                                                             "sub/m1.png", "sub/m3.png"]
-    assert manifest["source"] == str(source_dir)
-    assert all(s["shape"] == [150, 170] for s in manifest["sources"])
-    assert manifest["counts"]["testA"] + manifest["counts"]["trainA"] == 12
-
-
-def test_source_errors(source_dir, tmp_path):
-    out = tmp_path / "ds"
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        data.make_dataset(out, source=tmp_path / "missing", **SMALL)
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="holds 0 image files"):
-        data.make_dataset(out, source=tmp_path / "empty", **SMALL)
-    one = tmp_path / "one"
-    one.mkdir()
-    images.write_image(one / "ok.png", synth.micrograph(160, rng=0)[0])
-    (one / "ok.gif").write_bytes(b"GIF89a")
-    with pytest.raises(ValueError, match=r"holds 1 image file \(.png/.*\); skipped 1 other "
-                       r"file, e.g. ok.gif; need at least 2"):
-        data.make_dataset(out, source=one, **dict(SMALL, n_source=None))
-    with pytest.raises(ValueError, match="smaller than the crop size 256"):
-        data.make_dataset(out, source=source_dir, **dict(SMALL, size=256, n_source=None))
-    (source_dir / "bad.png").write_bytes(b"this is not a PNG file")
-    with pytest.raises(ValueError, match="corrupt.*bad.png|bad.png.*corrupt"):
-        data.make_dataset(out, source=source_dir, **dict(SMALL, n_source=None))
-    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert all(info["degradation"] == "B" for info in infos)
 
 
 def test_failed_run_leaves_nothing(tmp_path, monkeypatch):
     calls = []
 
-    def failing(image, recipe, **kwargs):
-        calls.append(recipe)
+    def failing(image, degradation, **kwargs):
+        calls.append(degradation)
         if len(calls) == 3:
             raise KeyboardInterrupt
         return image, {}
 
     monkeypatch.setattr(degrade, "degrade", failing)
     with pytest.raises(KeyboardInterrupt):
-        data.make_dataset(tmp_path / "ds", **SMALL)
+        datasets.make_dataset(tmp_path / "ds", **SMALL)
     assert len(calls) == 3 and list(tmp_path.iterdir()) == []
 
 
 def test_option_errors(dataset_c, tmp_path):
     out, _ = dataset_c
     with pytest.raises(FileExistsError, match="not an empty folder"):
-        data.make_dataset(out, **SMALL)
-    bad = [(dict(recipe="D"), "recipe must be"), (dict(hybrid="x"), "hybrid must be"),
+        datasets.make_dataset(out, **SMALL)
+    bad = [(dict(degradation="D"), "degradation='D' is not allowed; expected one of 'A'"),
+           (dict(hybrid="x"), "hybrid='x' is not allowed"),
            (dict(n_crops=1), "n_crops must be an integer >= 2"),
            (dict(test_fraction=1.0), "test_fraction must be in"),
            (dict(n_source=1), "n_source must be an integer >= 2"),
@@ -249,28 +201,31 @@ def test_option_errors(dataset_c, tmp_path):
            (dict(n_source=2.0), "n_source must be an integer"),
            (dict(seed=-1), "seed must be"),
            (dict(test_only=1), "test_only must be True or False"),
+           (dict(skip_bad="yes"), "skip_bad must be True or False"),
            (dict(max_test=2), "max_test needs test_only=True"),
            (dict(test_only=True, max_test=0), "max_test must be an integer >= 1")]
     bad += [(dict(size=size), rf"size must be a positive multiple of 128 .*got {size!r}")
-            for size in (64, 100, 200, 0, -128, 128.0, "256")]
+            for size in (64, 100, 200)]
+    bad += [(dict(size=size), rf"size must be an integer >= 1, got {size!r}")
+            for size in (0, -128, 128.0, "256")]
     for options, message in bad:
         with pytest.raises(ValueError, match=message):
-            data.make_dataset(tmp_path / "x", **{**SMALL, **options})
+            datasets.make_dataset(tmp_path / "x", **{**SMALL, **options})
     (tmp_path / "empty_out").mkdir()  # an empty folder is accepted
-    manifest = data.make_dataset(tmp_path / "empty_out",
-                                 **dict(SMALL, n_crops=9, n_source=None, progress=True))
+    manifest = datasets.make_dataset(tmp_path / "empty_out",
+                                     **dict(SMALL, n_crops=9, n_source=None, progress=True))
     assert len(manifest["sources"]) == 2  # default: one synthetic source per 8 crops
-    assert data.read_manifest(tmp_path / "empty_out")["counts"]["testA"] == 1
+    assert datasets.read_manifest(tmp_path / "empty_out")["counts"]["testA"] == 1
 
 
 def test_cli(tmp_path, capsys):
-    args = ["make-dataset", "--recipe", "A", "--out", str(tmp_path / "cli"), "--n-crops",
+    args = ["make-dataset", "--degradation", "A", "--out", str(tmp_path / "cli"), "--n-crops",
             "6", "--size", "128", "--n-source", "3", "--seed", "2", "--quiet",
             "--val-fraction", "0.2"]
     assert cli.main(args) == 0
     shown = capsys.readouterr().out
     assert "trainA 4" in shown and "valA 1" in shown and "testA 1" in shown
-    assert data.read_manifest(tmp_path / "cli")["val_fraction"] == 0.2
+    assert datasets.read_manifest(tmp_path / "cli")["val_fraction"] == 0.2
     assert cli.main(args) == 2  # the folder now exists
     assert "semgan: error: make_dataset: output" in capsys.readouterr().err
     args[args.index("--out") + 1] = str(tmp_path / "cli2")
@@ -289,83 +244,27 @@ def test_cli(tmp_path, capsys):
 
 def test_list_images_and_loader_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        data.list_images(tmp_path / "missing")
+        datasets.list_images(tmp_path / "missing")
     with pytest.raises(FileNotFoundError, match="testA_gt"):
-        data.load_test_pairs(tmp_path)
+        datasets.load_test_pairs(tmp_path)
     with pytest.raises(ValueError, match="n must be"):
-        data.load_test_pairs(tmp_path, n=0)
-
-
-# ---------------------------------------------------------------- tf.data pipelines
-def test_index_stream_epochs_and_skip():
-    stream = list(itertools.islice(data._index_stream(5, seed=0, stream=0, start=0), 15))
-    epochs = [stream[:5], stream[5:10], stream[10:]]
-    assert all(sorted(e) == list(range(5)) for e in epochs) and epochs[0] != epochs[1]
-    late = list(itertools.islice(data._index_stream(5, seed=0, stream=0, start=7), 8))
-    assert late == stream[7:]
-    assert not np.array_equal(data.epoch_permutation(50, seed=0, epoch=0, stream=0),
-                              data.epoch_permutation(50, seed=0, epoch=0, stream=1))
-
-
-def _batches(dataset, n):
-    return [(a.numpy(), b.numpy()) for a, b in dataset.take(n)]
-
-
-def test_unpaired_dataset(dataset_c):
-    out, _ = dataset_c
-    first = _batches(data.unpaired_dataset(out, batch_size=3, seed=5), 7)  # > 1 epoch
-    for a, b in first:
-        assert a.shape == b.shape == (3, 128, 128, 1) and a.dtype == b.dtype == np.float32
-        assert -1 <= a.min() and a.max() <= 1 and -1 <= b.min() and b.max() <= 1
-    again = _batches(data.unpaired_dataset(out, batch_size=3, seed=5), 7)
-    assert all(np.array_equal(x, y) for p, q in zip(first, again) for x, y in zip(p, q))
-    resumed = _batches(data.unpaired_dataset(out, batch_size=3, seed=5, start_step=3), 4)
-    assert all(np.array_equal(x, y) for p, q in zip(first[3:], resumed) for x, y in zip(p, q))
-    other = _batches(data.unpaired_dataset(out, batch_size=3, seed=6), 1)
-    assert not np.array_equal(other[0][0], first[0][0])
-    test = _batches(data.unpaired_dataset(out, split="test", batch_size=2), 1)
-    assert test[0][0].shape == (2, 128, 128, 1)
-    with pytest.raises(ValueError, match="split must be"):
-        data.unpaired_dataset(out, split="val")
-    with pytest.raises(ValueError, match="batch_size must be"):
-        data.unpaired_dataset(out, batch_size=0)
-
-
-def test_paired_dataset_pairs_each_blurred_with_its_clean(dataset_c):
-    out, _ = dataset_c
-    blurred, clean, _, _ = data.load_test_pairs(out, split="train")
-    batches = _batches(data.paired_dataset(out, batch_size=2, seed=1), 5)
-    resumed = _batches(data.paired_dataset(out, batch_size=2, seed=1, start_step=2), 3)
-    assert all(np.array_equal(x, y) for p, q in zip(batches[2:], resumed) for x, y in zip(p, q))
-    for a, c in batches:
-        for one_a, one_c in zip(images.from_model_range(a[..., 0]),
-                                images.from_model_range(c[..., 0])):
-            index = np.argmin(np.abs(blurred - one_a).max(axis=(1, 2)))
-            assert np.abs(blurred[index] - one_a).max() < 1e-6
-            assert np.abs(clean[index] - one_c).max() < 1e-6
-
-
-def test_paired_dataset_needs_ground_truth(dataset_c, tmp_path):
-    out, _ = dataset_c
-    (tmp_path / "trainA").mkdir()
-    with pytest.raises(FileNotFoundError, match="trainA_gt"):
-        data.paired_dataset(tmp_path)
+        datasets.load_test_pairs(tmp_path, n=0)
 
 
 # ---------------------------------------------------------------- validation split
 @pytest.fixture(scope="module")
 def dataset_val(tmp_path_factory):
-    """Recipe A with a validation split: 20 crops of 6 sources, 2 test, 4 val."""
+    """Degradation A with a validation split: 20 crops of 6 sources, 2 test, 4 val."""
     out = tmp_path_factory.mktemp("ds") / "val"
-    return out, data.make_dataset(out, recipe="A", seed=2, val_fraction=0.2,
-                                  **dict(SMALL, n_source=6))
+    return out, datasets.make_dataset(out, degradation="A", seed=2, val_fraction=0.2,
+                                      **dict(SMALL, n_source=6))
 
 
 def test_validation_split_is_disjoint_by_source(dataset_val):
     out, manifest = dataset_val
     counts = manifest["counts"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*data.FOLDERS, *data.VAL_FOLDERS, "manifest.json"])
+        [*datasets.FOLDERS, *datasets.VAL_FOLDERS, "manifest.json"])
     assert (counts["valA"], counts["valA_gt"], counts["testA"]) == (4, 4, 2)
     assert counts["trainA"] == 20 - 4 - 2 and counts["sources_val"] == 1
     val, test = _sources_of(manifest, "valA"), _sources_of(manifest, "testA")
@@ -373,9 +272,9 @@ def test_validation_split_is_disjoint_by_source(dataset_val):
     assert val and not val & test and not val & train and not test & train
     assert manifest["val_fraction"] == 0.2
     assert {r["split"] for r in manifest["images"].values()} == {"train", "val", "test"}
-    blurred, clean, names, infos = data.load_test_pairs(out, split="val")
+    blurred, clean, names, infos = datasets.load_test_pairs(out, split="val")
     assert blurred.shape == clean.shape == (4, 128, 128) and names == _names(out / "valA")
-    assert all(info["recipe"] == "A" for info in infos)
+    assert all(info["degradation"] == "A" for info in infos)
     assert not np.array_equal(blurred, clean)
 
 
@@ -383,20 +282,43 @@ def test_validation_split_default_changes_nothing(dataset_c, tmp_path):
     out, manifest = dataset_c
     assert manifest["val_fraction"] == 0.0 and "valA" not in manifest["counts"]
     zero = tmp_path / "zero"
-    data.make_dataset(zero, recipe="C", seed=3, val_fraction=0.0, **SMALL)
+    datasets.make_dataset(zero, degradation="C", seed=3, val_fraction=0.0, **SMALL)
     for folder in ("trainA", "testA"):
         for name in _names(out / folder):
             assert (zero / folder / name).read_bytes() == (out / folder / name).read_bytes()
     with pytest.raises(FileNotFoundError, match="val_fraction"):
-        data.load_test_pairs(out, split="val")
+        datasets.load_test_pairs(out, split="val")
     with pytest.raises(ValueError, match="split must be one of"):
-        data.load_test_pairs(out, split="validation")
+        datasets.load_test_pairs(out, split="validation")
 
 
 def test_validation_split_options_are_checked(tmp_path):
     with pytest.raises(ValueError, match="val_fraction must be in"):
-        data.make_dataset(tmp_path / "a", val_fraction=0.95, **SMALL)
+        datasets.make_dataset(tmp_path / "a", val_fraction=0.95, **SMALL)
     with pytest.raises(ValueError, match="val_fraction must be in"):
-        data.make_dataset(tmp_path / "b", val_fraction=-0.1, **SMALL)
+        datasets.make_dataset(tmp_path / "b", val_fraction=-0.1, **SMALL)
     with pytest.raises(ValueError, match="n_crops >= 3"):
-        data.make_dataset(tmp_path / "c", val_fraction=0.3, **dict(SMALL, n_crops=2))
+        datasets.make_dataset(tmp_path / "c", val_fraction=0.3, **dict(SMALL, n_crops=2))
+
+
+# ---------------------------------------------------------------- manifests and profiles
+def test_old_manifest_reads_with_the_degradation_key(dataset_c, tmp_path):
+    out, manifest = dataset_c
+    old = {("recipe" if k == "degradation" else k): v for k, v in manifest.items()}
+    (tmp_path / "manifest.json").write_text(json.dumps(dict(old, format="semgan-dataset/1")))
+    read = datasets.read_manifest(tmp_path)
+    assert read["degradation"] == "C" and "recipe" not in read
+    assert datasets.read_manifest(tmp_path / "nowhere") is None
+
+
+def test_profile_options():
+    smoke, book = datasets.profile_options("smoke"), datasets.profile_options("book")
+    assert (smoke["n_crops"], smoke["n_source"]) == (24, 8)
+    assert book == datasets.profile_options("paper") == {
+        "n_crops": 2550, "n_source": None, "test_fraction": 0.1, "hybrid": "random",
+        "strict_unpaired": False}
+    assert datasets.profile_options("book", n_crops=400)["n_crops"] == 400
+    with pytest.raises(ValueError, match="profile='tiny' is not allowed"):
+        datasets.profile_options("tiny")
+    with pytest.raises(ValueError, match="unknown option.*epochs; expected some of n_crops"):
+        datasets.profile_options("book", epochs=3)
