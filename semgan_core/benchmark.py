@@ -4,8 +4,8 @@ shipped for it, every method scored, the tables written to a folder.
 The shipped generators live in ``weights/`` as ``filter_unpaired_<degradation>.keras``
 (the filter generator trained without pairs by the CPU recipe) and
 ``filter_paired_<degradation>.keras`` (the same generator trained on the pairs, an upper
-bound); their table keys are ``filter-unpaired`` and ``filter-paired``
-(:mod:`semgan_core.labels`). :func:`run_evaluation` scores them with
+bound; :mod:`semgan_core.generators` loads them); their table keys are
+``filter-unpaired`` and ``filter-paired`` (:mod:`semgan_core.labels`). :func:`run_evaluation` scores them with
 :func:`semgan_core.evaluate.evaluate_methods` on :func:`semgan_core.evaluate.test_set`.
 """
 
@@ -14,37 +14,21 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from semgan_core import bootstrap, datasets, degrade, results
+from semgan_core import bootstrap, datasets, degrade, generators, results
 from semgan_core.checks import check_choice, check_int
 from semgan_core.evaluate import PSF_SETTINGS, evaluate_methods, test_set
 
-#: The generators shipped for each degradation, by table key (:mod:`semgan_core.labels`).
-SHIPPED = ("filter-unpaired", "filter-paired")
-#: Where shipped generators live: ``<repo>/weights/filter_unpaired_<degradation>.keras``.
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-
-
-def shipped_weights(degradation, method="filter-unpaired"):
-    """Path of a generator shipped for a degradation:
-    ``weights/<method with '_' for '-'>_<degradation>.keras``.
-
-    Parameters
-    ----------
-    degradation : {'A', 'B', 'C'}
-    method : {'filter-unpaired', 'filter-paired'}, optional
-        The generator's table key (:data:`SHIPPED`).
-
-    Returns
-    -------
-    path : pathlib.Path
-        The file may not exist (see :func:`shipped_generators`).
-    """
-    check_choice("shipped_weights", "method", method, SHIPPED)
-    return WEIGHTS_DIR / f"{method.replace('-', '_')}_{degradation}.keras"
+#: The generators shipped for each degradation, by table key (:mod:`semgan_core.labels`);
+#: :func:`semgan_core.generators.shipped_path` finds their files.
+SHIPPED_METHODS = ("filter-unpaired", "filter-paired")
 
 
 def shipped_generators(degradation):
     """The shipped generator files of a degradation that exist, by table key.
+
+    Parameters
+    ----------
+    degradation : {'A', 'B', 'C'}
 
     Returns
     -------
@@ -52,29 +36,28 @@ def shipped_generators(degradation):
         ``{"filter-unpaired": path, "filter-paired": path}`` or the part of it that
         is shipped (empty when none is).
     """
-    paths = {method: shipped_weights(degradation, method) for method in SHIPPED}
+    check_choice("shipped_generators", "degradation", degradation, degrade.DEGRADATIONS)
+    paths = {method: generators.shipped_path(f"{method}-{degradation}")
+             for method in SHIPPED_METHODS}
     return {method: path for method, path in paths.items() if path.is_file()}
-
-
-def _load(path):
-    from semgan_core import infer  # TensorFlow only when a generator is evaluated
-
-    return infer.load_generator(path)
 
 
 def _generators(degradation, weights):
     """The generators to evaluate (``{key: model}``, possibly empty) and a note for the
-    record. With ``weights`` given, that file is the 'generator' row alone; without, the
-    shipped generators of ``degradation``, where they exist."""
+    record. With ``weights`` given, that file alone, under the model key its metadata
+    names (:func:`generators.model_name`); without, the shipped generators of
+    ``degradation``, where they exist."""
     if weights is not None:
         path = Path(weights)
-        return ({"generator": _load(path)},
-                {"weights": str(path), "note": f"generator 'generator' loaded from {path}"})
+        key = generators.read_metadata(path)["name"]
+        return ({key: generators.load_generator(path)},
+                {"weights": str(path), "note": f"generator {key!r} loaded from {path}"})
     found = shipped_generators(degradation)
     if not found:
+        expected = generators.shipped_path(f"{SHIPPED_METHODS[0]}-{degradation}")
         return {}, {"weights": None, "note": f"no generator evaluated: the shipped weights "
-                    f"{shipped_weights(degradation)} do not exist; classical methods only"}
-    return ({row: _load(path) for row, path in found.items()},
+                    f"{expected} do not exist; classical methods only"}
+    return ({row: generators.load_generator(path) for row, path in found.items()},
             {"weights": {row: str(path) for row, path in found.items()},
              "note": "shipped generators " + ", ".join(f"'{r}' from {p}"
                                                        for r, p in found.items())})
@@ -111,7 +94,8 @@ def run_evaluation(degradation, out_dir, *, data_dir=None, weights=None, n=None,
         A dataset folder (:func:`datasets.make_dataset`) whose test split is used. Default:
         :func:`test_set` ``(degradation, n=n, seed=seed)``.
     weights : path-like, optional
-        A generator file, reported as the row ``generator``. Default: the shipped
+        A generator file (:func:`generators.save_generator`), reported under the model
+        key its metadata names (e.g. ``filter-unpaired``). Default: the shipped
         generators (:func:`shipped_generators`) if there are any, else the classical
         methods only (said in the JSON ``note`` and on stdout).
     n : int, optional

@@ -13,6 +13,7 @@ key                           label
 ``filter-paired``             filter, paired (oracle): the same generator trained on
                               the pairs, an upper bound (``weights/filter_paired_...``)
 ``unet-cyclegan``             U-Net CycleGAN (paper): the paper's method
+``unet-paired``               U-Net, paired (oracle)
 ============================  ======================================================
 
 plus the blurred input, the classical baselines and the ground truth.
@@ -20,11 +21,11 @@ plus the blurred input, the classical baselines and the ground truth.
 
 from __future__ import annotations
 
-#: Display names of the table rows (others are shown as given).
-METHOD_LABELS = {"blurred": "Blurred input",
-                 "filter-unpaired": "filter, unpaired (CPU recipe)",
-                 "filter-paired": "filter, paired (oracle)",
-                 "unet-cyclegan": "U-Net CycleGAN (paper)",
+from semgan_core.generators import MODEL_NAMES
+
+#: Display names of the table rows (others are shown as given); the generators' come
+#: from the metadata their files carry (:data:`semgan_core.generators.MODEL_NAMES`).
+METHOD_LABELS = {"blurred": "Blurred input", **dict(MODEL_NAMES.values()),
                  "wiener": "Wiener", "richardson-lucy": "Richardson-Lucy",
                  "blind-deconvolution": "Blind deconvolution",
                  "constrained-least-squares": "Constrained least squares",

@@ -9,7 +9,7 @@ import pytest
 
 import keras
 
-from semgan_core import benchmark, cli, datasets, degrade, evaluate, models, synth
+from semgan_core import benchmark, cli, datasets, degrade, evaluate, generators, models, synth
 
 EXPECTED_ROWS = [
     ("blurred", "-"), ("filter-unpaired", "-"), ("wiener", "assumed"), ("wiener", "oracle"),
@@ -41,7 +41,7 @@ def generator():
 @pytest.fixture(autouse=True)
 def no_shipped_weights(tmp_path, monkeypatch):
     """Keep the tests independent of weights/ (and fast) even once weights are shipped."""
-    monkeypatch.setattr(benchmark, "WEIGHTS_DIR", tmp_path / "no-weights")
+    monkeypatch.setattr(generators, "WEIGHTS_DIR", tmp_path / "no-weights")
 
 
 def check_table(table, rows):
@@ -118,22 +118,23 @@ def tiny_dataset(tmp_path_factory):
 
 
 def test_run_evaluation_writes_tables_and_record(tiny_dataset, generator, tmp_path):
-    weights = tmp_path / "G.keras"
-    generator.save(weights)
+    weights = generators.save_generator(generator, tmp_path / "G.keras", metadata={
+        "generator": "unet", "mode": "unpaired", "degradation": "B"})
     record = benchmark.run_evaluation("B", tmp_path / "out", data_dir=tiny_dataset,
                                      weights=weights, n=3, seed=1, progress=False)
     table = pd.read_csv(tmp_path / "out" / "table.csv", keep_default_na=False,
                         na_values=[""])
-    given = [("generator", "-") if row[0] == "filter-unpaired" else row for row in EXPECTED_ROWS]
+    given = [("unet-cyclegan", "-") if row[0] == "filter-unpaired" else row
+             for row in EXPECTED_ROWS]  # named by the file's metadata
     check_table(table, given)
     per_image = pd.read_csv(tmp_path / "out" / "per_image.csv")
     assert len(per_image) == 3 * len(EXPECTED_ROWS)
     saved = json.loads((tmp_path / "out" / "evaluation.json").read_text())
     assert saved["seed"] == 1 and saved["n_images"] == 3 and saved["weights"] == str(weights)
     assert {"numpy", "tensorflow"} <= set(saved["versions"]) and saved["config"]["n"] == 3
-    assert record["table"][1]["method"] == "generator"
+    assert record["table"][1]["method"] == "unet-cyclegan"
     gains = pd.read_csv(tmp_path / "out" / "gains.csv")
-    assert "blurred" not in set(gains["method"]) and "generator" in set(gains["method"])
+    assert "blurred" not in set(gains["method"]) and "unet-cyclegan" in set(gains["method"])
     assert len(saved["gains_over_blurred"]) == len(gains)
     assert not list((tmp_path / "out").glob(".*"))  # no temporary files left
     with pytest.raises(ValueError, match="run_evaluation: .* holds degradation B, not A"):
@@ -145,7 +146,7 @@ def test_run_evaluation_writes_tables_and_record(tiny_dataset, generator, tmp_pa
 
 
 def test_cli_evaluate_without_weights(tmp_path, capsys):
-    status = cli.main(["evaluate", "--recipe", "A", "--out", str(tmp_path / "eval"),
+    status = cli.main(["evaluate", "--degradation", "A", "--out", str(tmp_path / "eval"),
                        "--n", "2", "--quiet"])
     out = capsys.readouterr().out
     assert status == 0
@@ -183,12 +184,11 @@ def test_test_set_errors(kwargs, match):
 
 
 def test_shipped_generators_are_found_by_table_key(tmp_path, monkeypatch):
-    monkeypatch.setattr(benchmark, "WEIGHTS_DIR", tmp_path)
-    assert benchmark.shipped_weights("C") == tmp_path / "filter_unpaired_C.keras"
-    assert benchmark.shipped_weights("A", "filter-paired") == tmp_path / "filter_paired_A.keras"
+    monkeypatch.setattr(generators, "WEIGHTS_DIR", tmp_path)
     assert benchmark.shipped_generators("A") == {}
     (tmp_path / "filter_paired_A.keras").write_bytes(b"")
     assert benchmark.shipped_generators("A") == {"filter-paired":
                                                  tmp_path / "filter_paired_A.keras"}
-    with pytest.raises(ValueError, match="shipped_weights: method='cyclegan' is not allowed"):
-        benchmark.shipped_weights("A", "cyclegan")
+    assert benchmark.shipped_generators("B") == {}
+    with pytest.raises(ValueError, match="shipped_generators: degradation='D' is not allowed"):
+        benchmark.shipped_generators("D")
