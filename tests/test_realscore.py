@@ -1,0 +1,127 @@
+"""Tests of semgan_core.realscore: re-blur consistency, frame scoring, noise amplification."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semgan_core import kernels, realscore, synth
+
+
+@pytest.fixture(scope="module")
+def sharp():
+    return synth.micrograph(96, rng=3)[0]
+
+
+@pytest.fixture(scope="module")
+def blurred(sharp):
+    return kernels.convolve(sharp, kernels.ASSUMED_PSF)
+
+
+def _with_bar(image, rows=16):
+    """The image with a black info bar holding white 'text' in its last ``rows`` rows."""
+    out = image.copy()
+    out[-rows:] = 0.0
+    out[-rows + 4:-4:3, 8:60] = 1.0
+    return out
+
+
+def test_reblur_error_is_zero_for_the_true_sharp_image(sharp, blurred):
+    assert realscore.reblur_error(blurred, sharp) < 1e-6
+    assert realscore.reblur_error(blurred, blurred) > 1e-3
+
+
+def test_reblur_error_grows_with_invented_structure(sharp, blurred):
+    rng = np.random.default_rng(0)
+    invented = np.clip(sharp + rng.normal(0, 0.1, sharp.shape), 0, 1).astype(np.float32)
+    assert realscore.reblur_error(blurred, invented) > realscore.reblur_error(blurred, sharp) + 0.01
+
+
+def test_reblur_error_ignores_the_border(blurred):
+    broken = blurred.copy()
+    broken[:realscore.MARGIN - 3] = 1.0    # the 7x7 PSF reaches 3 rows further in
+    assert realscore.reblur_error(blurred, broken) == pytest.approx(
+        realscore.reblur_error(blurred, blurred), abs=1e-6)
+
+
+def test_reblur_error_refuses_two_shapes_and_tiny_images(blurred):
+    with pytest.raises(ValueError, match="reblur_error: observed and restored must have one"):
+        realscore.reblur_error(blurred, blurred[:-1])
+    with pytest.raises(ValueError, match="reblur_error: images must be at least 32 pixels"):
+        realscore.reblur_error(blurred[:20, :20], blurred[:20, :20])
+
+
+def test_noise_level_follows_added_noise(sharp):
+    rng = np.random.default_rng(1)
+    flat = np.full((128, 128), 0.5, np.float32)
+    noisy = np.clip(flat + rng.normal(0, 0.02, flat.shape), 0, 1).astype(np.float32)
+    assert realscore.noise_level(noisy) == pytest.approx(0.02, rel=0.1)
+    assert realscore.noise_level(flat) < 1e-3
+
+
+def test_score_has_every_key(blurred):
+    values = realscore.score(blurred, blurred)
+    assert list(values) == ["ag", "con", "sf", "noise", "reblur"]
+    assert all(np.isfinite(v) and v >= 0 for v in values.values())
+
+
+def test_content_rows_finds_the_bar(blurred):
+    assert realscore.content_rows(blurred) == blurred.shape[0]
+    assert realscore.content_rows(_with_bar(blurred)) == blurred.shape[0] - 16
+
+
+def test_restore_frame_passes_the_bar_through(blurred):
+    frame = _with_bar(blurred)
+    out = realscore.restore_frame(frame, lambda x: 1.0 - x)
+    np.testing.assert_array_equal(out[-16:], frame[-16:])
+    np.testing.assert_allclose(out[:-16], 1.0 - frame[:-16])
+
+
+def test_restore_frame_refuses_a_restorer_that_changes_the_shape(blurred):
+    with pytest.raises(ValueError, match="restore_frame: restore returned shape"):
+        realscore.restore_frame(blurred, lambda x: x[1:])
+
+
+def test_score_frames_scores_the_input_and_each_method(sharp, blurred):
+    frames = {"one": ("synthetic", _with_bar(blurred)), "two": ("synthetic", blurred)}
+    table, kept = realscore.score_frames(frames, realscore.classical_restorers(),
+                                         keep={"one"})
+    assert len(table) == 2 * (1 + len(realscore.CLASSICAL))
+    assert set(table["method"]) == {realscore.INPUT, *realscore.CLASSICAL}
+    assert list(table.loc[table["frame"] == "one", "rows"].unique()) == [blurred.shape[0] - 16]
+    assert set(kept) == {"one"} and set(kept["one"]) == {realscore.INPUT, *realscore.CLASSICAL}
+    # deconvolution sharpens: AG rises over the input on every frame
+    ag = table.pivot(index="frame", columns="method", values="ag")
+    assert (ag["wiener"] > ag[realscore.INPUT]).all()
+
+
+def test_score_frames_refuses_empty_frames_and_an_input_method(blurred):
+    with pytest.raises(ValueError, match="score_frames: frames is empty"):
+        realscore.score_frames({}, {})
+    with pytest.raises(ValueError, match="score_frames: 'input' is scored anyway"):
+        realscore.score_frames({"x": ("s", blurred)}, {"input": lambda x: x})
+
+
+def test_amplification_table_correlates_ag_and_noise_rises(blurred):
+    frames = {f"f{i}": ("s", blurred) for i in range(4)}
+    rng = np.random.default_rng(2)
+    sigmas = iter([0.0, 0.01, 0.02, 0.04])
+    noisy = {"noisy": lambda x: np.clip(x + rng.normal(0, next(sigmas), x.shape), 0, 1)
+             .astype(np.float32)}
+    table, _ = realscore.score_frames(frames, noisy)
+    amp = realscore.amplification_table(table).set_index("method")
+    assert amp.loc["noisy", "frames"] == 4
+    assert amp.loc["noisy", "corr_ag_noise"] > 0.9
+    assert amp.loc["noisy", "ag_ratio"] > 1 and amp.loc["noisy", "noise_ratio"] > 1
+
+
+def test_added_noise_raises_ag_and_sf(blurred):
+    table = realscore.added_noise_metrics(blurred, [0.0, 0.01, 0.03], rng=0)
+    assert list(table["sigma"]) == [0.0, 0.01, 0.03]
+    assert table["ag"].is_monotonic_increasing and table["sf"].is_monotonic_increasing
+    assert table["noise"].iloc[-1] == pytest.approx(0.03, rel=0.25)
+
+
+def test_pick_evenly():
+    assert realscore.pick_evenly(range(10), 3) == [0, 4, 9]  # linspace 0, 4.5, 9 rounds to even
+    assert realscore.pick_evenly("ab", 5) == ["a", "b"]
