@@ -1,10 +1,13 @@
-"""Which crops a dataset holds: its source images, their split, and the crop plan.
+"""The crops of a dataset: its source images, their split, and making each crop.
 
 :func:`describe_sources` lists the clean source micrographs (procedural ones from
-:mod:`semgan_core.synth`, or every image file of a folder, each one checked) and
+:mod:`semgan_core.synth`, or every image file of a folder, each one checked);
 :func:`plan_crops` assigns the sources to the test, validation and training splits --
 the split is by source image, so no crop of a test source is in training -- and each
-crop to a source. :mod:`semgan_core.datasets` then cuts and writes the crops.
+crop to a source; :func:`make_crops` cuts each crop (random box, flip and 90-degree
+rotation), degrades it (:func:`semgan_core.degrade.degrade`, with SEM noise when asked)
+and writes its files, in worker processes for large datasets.
+:func:`semgan_core.datasets.make_dataset` is the entry point that calls them.
 
 Every random draw comes from a NumPy generator seeded with ``[seed, stream, ...]``; the
 stream numbers below and the order of the draws are part of the dataset format (the same
@@ -15,17 +18,29 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from semgan_core import checks, images
+from semgan_core import checks, degrade, images, synth, workers
+from semgan_core.noise import NoiseModel, add_noise
 
 #: Image files a source folder may hold (any case); dataset folders hold PNG only.
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 CROPS_PER_SOURCE = 8        # default synthetic sources: one per 8 crops
 SYNTH_KIND = "mixed"
 STREAM_SOURCE, STREAM_PLAN = 0, 1   # seed streams of the source subset and the plan
+# role of a crop -> (folder of its blurred image or None, folders of its clean image)
+_ROLE_FOLDERS = {"test": ("testA", "testA_gt", "testB"), "val": ("valA", "valA_gt"),
+                 "train": ("trainA", "trainA_gt", "trainB"),
+                 "A": ("trainA", "trainA_gt"), "B": (None, "trainB")}
+_CHUNK = 32                 # crops per worker task
+_PARALLEL_FROM = 256        # crops from which make_dataset uses 2 processes by default
+_STREAM_CROP = 2            # seed stream of a crop's box, flips and degradation
+_STREAM_NOISE = 3           # seed stream of a crop's noise level and its clear-domain noise
+_CLEAR_FOLDERS = ("trainB", "testB")    # the clear domain: these copies get clear_noise
 _log = logging.getLogger("semgan_core.datasets")
 
 
@@ -203,3 +218,91 @@ def plan_crops(sources, n_crops, fractions, seed, strict):
     width = max(5, len(str(len(plan) - 1)))
     return sorted(({"id": int(k), "name": f"{k:0{width}d}.png", "role": role, "source": s}
                    for k, (role, s) in zip(ids, plan)), key=lambda c: c["id"])
+
+
+def make_crops(sources, plan, opts, processes, progress):
+    """Make and write every crop of ``plan`` (in worker processes when worth it).
+
+    ``opts`` holds ``out`` (the dataset folder, its sub-folders made), ``seed``, ``size``,
+    ``degradation``, ``hybrid`` and the noise options of ``make_dataset``; ``processes``
+    None chooses 2 from 256 crops on, else 1. Returns the per-image records by file name.
+    """
+    by_source = {}
+    for crop in plan:
+        by_source.setdefault(crop["source"], []).append(crop)
+    tasks = [(sources[s], chunk[i:i + _CHUNK], opts) for s, chunk in sorted(by_source.items())
+             for i in range(0, len(chunk), _CHUNK)]
+    if processes is None:
+        processes = 2 if len(plan) >= _PARALLEL_FROM else 1
+    processes = min(processes, os.cpu_count() or 1, len(tasks))
+    records = {}
+    for done in workers.run_tasks(_run_task, tasks, processes=processes,
+                                  sizes=[len(t[1]) for t in tasks], progress=progress,
+                                  desc="make_dataset", unit="crop"):
+        records.update(done)
+    return records
+
+
+def _run_task(task):
+    """Worker: load (or synthesise) one source and make the given crops of it."""
+    source, chunk, opts = task
+    if "path" in source:
+        image = images.read_image(source["path"], crop_databar=True, min_side=opts["size"])
+    else:
+        image, _ = synth.micrograph(tuple(source["shape"]), kind=source["kind"],
+                                    rng=np.random.default_rng(source["entropy"]))
+    return {crop["name"]: _make_crop(image, crop, opts) for crop in chunk}
+
+
+def _make_crop(image, crop, opts):
+    """Crop, flip, rotate and degrade one crop; write its files; return its record."""
+    rng = np.random.default_rng([opts["seed"], _STREAM_CROP, crop["id"]])
+    size, (h, w) = opts["size"], image.shape
+    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    flip, rot = bool(rng.integers(2)), int(rng.integers(4))
+    clean = image[y:y + size, x:x + size]
+    clean = np.ascontiguousarray(np.rot90(clean[:, ::-1] if flip else clean, rot))
+    blurred_folder, *clean_folders = _ROLE_FOLDERS[crop["role"]]
+    out = Path(opts["out"])
+    # write the clean crop once, copy it, and degrade the 8-bit image that is on disk
+    first = images.write_image(out / clean_folders[0] / crop["name"], clean)
+    for name in clean_folders[1:]:
+        shutil.copyfile(first, out / name / crop["name"])
+    noise, clear_noise, noise_rng = _noise_models(crop, opts)
+    record = {"split": crop["role"] if crop["role"] in ("test", "val") else "train",
+              "folders": [f for f in (blurred_folder, *clean_folders) if f is not None],
+              "source": crop["source"], "box": [y, x, y + size, x + size], "flip": flip,
+              "rot90": rot, "degradation": None}
+    on_disk = _read(first) if blurred_folder or clear_noise is not None else None
+    if blurred_folder is not None:
+        extra = {} if noise is None else {"noise": noise}
+        blurred, record["degradation"] = degrade.degrade(on_disk, opts["degradation"],
+                                                         rng=rng, hybrid=opts["hybrid"],
+                                                         **extra)
+        images.write_image(out / blurred_folder / crop["name"], blurred)
+    if clear_noise is not None:     # replace the clear domain's copies by noisy ones
+        noisy = add_noise(on_disk, clear_noise, rng=noise_rng)
+        for name in set(clean_folders) & set(_CLEAR_FOLDERS):
+            images.write_image(out / name / crop["name"], noisy)
+        record["clear_noise"] = clear_noise.to_dict()
+    return record
+
+
+def _noise_models(crop, opts):
+    """The noise models of a crop's blurred and clear images (None: none) and the rng."""
+    rng = np.random.default_rng([opts["seed"], _STREAM_NOISE, crop["id"]])
+    detector = {"read_sigma": opts["read_noise"], "row_sigma": opts["row_noise"]}
+    level = opts["noise"]
+    if isinstance(level, list):
+        level = float(rng.uniform(*level)) if level[0] < level[1] else level[0]
+    blurred = None
+    if level is not None or detector["read_sigma"] or detector["row_sigma"]:
+        blurred = NoiseModel(sigma=level or 0.0, **detector)
+    clear = None if opts["clear_noise"] is None else NoiseModel(sigma=opts["clear_noise"],
+                                                                **detector)
+    return blurred, clear, rng
+
+
+def _read(path):
+    """Read a dataset image (crops may be smaller than ``images.MIN_SIDE``)."""
+    return images.read_image(path, min_side=1)

@@ -38,8 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semgan_core import checks, crops, degrade, images, results, synth, workers
-from semgan_core.noise import NoiseModel, add_noise
+from semgan_core import checks, crops, images, results, workers
 from semgan_core.crops import IMAGE_SUFFIXES, list_images  # noqa: F401  (public here)
 
 FOLDERS = ("trainA", "trainB", "trainA_gt", "testA", "testB", "testA_gt")
@@ -49,15 +48,6 @@ PAIRED_SPLITS = ("train", "val", "test")
 DEGRADATIONS = ("A", "B", "C")
 HYBRIDS = ("random", "compose")
 FORMAT = "semgan-dataset/2"         # /1 called the degradation "recipe"
-# role of a crop -> (folder of its blurred image or None, folders of its clean image)
-_ROLE_FOLDERS = {"test": ("testA", "testA_gt", "testB"), "val": ("valA", "valA_gt"),
-                 "train": ("trainA", "trainA_gt", "trainB"),
-                 "A": ("trainA", "trainA_gt"), "B": (None, "trainB")}
-_CHUNK = 32                 # crops per worker task
-_PARALLEL_FROM = 256        # crops from which make_dataset uses 2 processes by default
-_STREAM_CROP = 2            # seed stream of a crop's box, flips and degradation
-_STREAM_NOISE = 3           # seed stream of a crop's noise level and its clear-domain noise
-_CLEAR_FOLDERS = ("trainB", "testB")    # the clear domain: these copies get clear_noise
 _MAX_SIGMA = 0.5            # noise standard deviations are at most this (on [0, 1])
 #: Dataset settings of each profile that differ from :func:`make_dataset`'s defaults.
 _PROFILE_OPTIONS = {"smoke": {"n_crops": 24, "n_source": 8}, "book": {}, "paper": {}}
@@ -215,8 +205,8 @@ def make_dataset(out, *, degradation="A", source="synthetic", n_source=None, n_c
     try:
         for name in folders:
             (tmp / name).mkdir()
-        records = _run(sources, plan, dict(opts, degradation=degradation, hybrid=hybrid,
-                                           out=str(tmp), **noise_opts), processes, progress)
+        work = dict(opts, degradation=degradation, hybrid=hybrid, out=str(tmp), **noise_opts)
+        records = crops.make_crops(sources, plan, work, processes, progress)
         manifest = _manifest(dict(opts, **noise_opts), degradation, hybrid, strict_unpaired,
                              source_info, sources, records, folders)
         results.write_json(tmp / "manifest.json", manifest)
@@ -262,6 +252,8 @@ def _check_flags(test_only, max_test, skip_bad):
 def _check_noise(noise, clear_noise, read_noise, row_noise):
     """Validate the noise options; return them as the manifest records them."""
     def sigma(name, value):
+        if isinstance(value, (str, bytes)):     # float() would accept "0.02"
+            raise TypeError(f"make_dataset: {name} must be a number, got {value!r}")
         return checks.check_number("make_dataset", name, value, low=0, high=_MAX_SIGMA)
 
     if isinstance(noise, (tuple, list)):
@@ -279,84 +271,6 @@ def _check_noise(noise, clear_noise, read_noise, row_noise):
             "row_noise": sigma("row_noise", row_noise)}
 
 
-def _noise_models(crop, opts):
-    """The noise models of a crop's blurred and clear images (None: none) and the rng."""
-    rng = np.random.default_rng([opts["seed"], _STREAM_NOISE, crop["id"]])
-    detector = {"read_sigma": opts["read_noise"], "row_sigma": opts["row_noise"]}
-    level = opts["noise"]
-    if isinstance(level, list):
-        level = float(rng.uniform(*level)) if level[0] < level[1] else level[0]
-    blurred = None
-    if level is not None or detector["read_sigma"] or detector["row_sigma"]:
-        blurred = NoiseModel(sigma=level or 0.0, **detector)
-    clear = None if opts["clear_noise"] is None else NoiseModel(sigma=opts["clear_noise"],
-                                                                **detector)
-    return blurred, clear, rng
-
-
-def _run(sources, plan, opts, processes, progress):
-    """Make every crop (in worker processes when worth it); return records by name."""
-    by_source = {}
-    for crop in plan:
-        by_source.setdefault(crop["source"], []).append(crop)
-    tasks = [(sources[s], chunk[i:i + _CHUNK], opts) for s, chunk in sorted(by_source.items())
-             for i in range(0, len(chunk), _CHUNK)]
-    if processes is None:
-        processes = 2 if len(plan) >= _PARALLEL_FROM else 1
-    processes = min(processes, os.cpu_count() or 1, len(tasks))
-    records = {}
-    for done in workers.run_tasks(_run_task, tasks, processes=processes,
-                                  sizes=[len(t[1]) for t in tasks], progress=progress,
-                                  desc="make_dataset", unit="crop"):
-        records.update(done)
-    return records
-
-
-def _run_task(task):
-    """Worker: load (or synthesise) one source and make the given crops of it."""
-    source, chunk, opts = task
-    if "path" in source:
-        image = images.read_image(source["path"], crop_databar=True, min_side=opts["size"])
-    else:
-        image, _ = synth.micrograph(tuple(source["shape"]), kind=source["kind"],
-                                    rng=np.random.default_rng(source["entropy"]))
-    return {crop["name"]: _make_crop(image, crop, opts) for crop in chunk}
-
-
-def _make_crop(image, crop, opts):
-    """Crop, flip, rotate and degrade one crop; write its files; return its record."""
-    rng = np.random.default_rng([opts["seed"], _STREAM_CROP, crop["id"]])
-    size, (h, w) = opts["size"], image.shape
-    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
-    flip, rot = bool(rng.integers(2)), int(rng.integers(4))
-    clean = image[y:y + size, x:x + size]
-    clean = np.ascontiguousarray(np.rot90(clean[:, ::-1] if flip else clean, rot))
-    blurred_folder, *clean_folders = _ROLE_FOLDERS[crop["role"]]
-    out = Path(opts["out"])
-    # write the clean crop once, copy it, and degrade the 8-bit image that is on disk
-    first = images.write_image(out / clean_folders[0] / crop["name"], clean)
-    for name in clean_folders[1:]:
-        shutil.copyfile(first, out / name / crop["name"])
-    noise, clear_noise, noise_rng = _noise_models(crop, opts)
-    record = {"split": crop["role"] if crop["role"] in ("test", "val") else "train",
-              "folders": [f for f in (blurred_folder, *clean_folders) if f is not None],
-              "source": crop["source"], "box": [y, x, y + size, x + size], "flip": flip,
-              "rot90": rot, "degradation": None}
-    on_disk = _read(first) if blurred_folder or clear_noise else None
-    if blurred_folder is not None:
-        extra = {} if noise is None else {"noise": noise}
-        blurred, record["degradation"] = degrade.degrade(on_disk, opts["degradation"],
-                                                         rng=rng, hybrid=opts["hybrid"],
-                                                         **extra)
-        images.write_image(out / blurred_folder / crop["name"], blurred)
-    if clear_noise is not None:     # replace the clear domain's copies by noisy ones
-        noisy = add_noise(on_disk, clear_noise, rng=noise_rng)
-        for name in set(clean_folders) & set(_CLEAR_FOLDERS):
-            images.write_image(out / name / crop["name"], noisy)
-        record["clear_noise"] = clear_noise.to_dict()
-    return record
-
-
 def _manifest(opts, degradation, hybrid, strict, source_info, sources, records, folders):
     """The manifest dict: settings, sources, per-image records, counts, versions."""
     counts = {name: sum(name in r["folders"] for r in records.values()) for name in folders}
@@ -372,11 +286,6 @@ def _manifest(opts, degradation, hybrid, strict, source_info, sources, records, 
         "images": dict(sorted(records.items())),
         "versions": results.library_versions(),
     }
-
-
-def _read(path):
-    """Read a dataset image (crops may be smaller than ``images.MIN_SIDE``)."""
-    return images.read_image(path, min_side=1)
 
 
 def read_manifest(data_dir):
@@ -436,8 +345,9 @@ def load_test_pairs(data_dir, *, n=None, split="test"):
     paths_a, paths_gt = paths_a[:n], paths_gt[:n]
     manifest = read_manifest(data_dir) or {"images": {}}
     names = [p.name for p in paths_a]
-    blurred = np.stack([_read(p) for p in paths_a])
-    clean = np.stack([_read(p) for p in paths_gt])
+    # crops may be smaller than images.MIN_SIDE
+    blurred = np.stack([images.read_image(p, min_side=1) for p in paths_a])
+    clean = np.stack([images.read_image(p, min_side=1) for p in paths_gt])
     infos = [manifest["images"].get(name, {}).get("degradation") for name in names]
     return blurred, clean, names, infos
 

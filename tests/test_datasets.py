@@ -1,7 +1,6 @@
 """Tests for semgan_core.datasets: building datasets on disk, the manifest, test pairs."""
 
 import json
-import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -322,3 +321,86 @@ def test_profile_options():
         datasets.profile_options("tiny")
     with pytest.raises(ValueError, match="unknown option.*epochs; expected some of n_crops"):
         datasets.profile_options("book", epochs=3)
+
+
+# ---------------------------------------------------------------- SEM noise
+def _pixels(path):
+    return images.read_image(path, min_side=1).astype(np.float64)
+
+
+def test_noise_is_added_after_the_same_blur(dataset_c, tmp_path):
+    out, plain = dataset_c
+    noisy = datasets.make_dataset(tmp_path / "noisy", degradation="C", seed=3,
+                                  noise=(0.01, 0.04), clear_noise=0.02, **SMALL)
+    assert (noisy["noise"], noisy["clear_noise"]) == ([0.01, 0.04], 0.02)
+    assert (noisy["read_noise"], noisy["row_noise"]) == (0.0, 0.0)
+    sigmas = []
+    for name, record in noisy["images"].items():
+        info, before = dict(record["degradation"]), plain["images"][name]["degradation"]
+        model = info.pop("noise")
+        assert info == {k: v for k, v in before.items() if k != "noise"}  # same blur, fog
+        assert 0.01 <= model["sigma"] <= 0.04 and model["read_sigma"] == 0
+        assert record["clear_noise"]["sigma"] == 0.02
+        sigmas.append(model["sigma"])
+        blurred = "testA" if record["split"] == "test" else "trainA"
+        residual = _pixels(tmp_path / "noisy" / blurred / name) - _pixels(out / blurred / name)
+        assert 0.5 * model["sigma"] < residual.std() < 1.5 * model["sigma"] + 0.01
+    assert len(set(sigmas)) == len(sigmas)  # drawn per image
+    for folder, same in (("trainA_gt", True), ("testA_gt", True), ("trainB", False),
+                         ("testB", False)):
+        for name in _names(out / folder):
+            equal = (tmp_path / "noisy" / folder / name).read_bytes() == (
+                out / folder / name).read_bytes()
+            assert equal is same, (folder, name)
+    name = _names(out / "trainB")[0]
+    clear = _pixels(tmp_path / "noisy" / "trainB" / name) - _pixels(out / "trainB" / name)
+    assert 0.01 < clear.std() < 0.03
+
+
+def test_fixed_noise_and_detector_noise(tmp_path):
+    options = dict(SMALL, n_crops=6, n_source=3)
+    fixed = datasets.make_dataset(tmp_path / "fixed", noise=0.02, **options)
+    again = datasets.make_dataset(tmp_path / "again", noise=0.02, **options)
+    for name in _names(tmp_path / "fixed" / "trainA"):
+        assert (tmp_path / "fixed" / "trainA" / name).read_bytes() == (
+            tmp_path / "again" / "trainA" / name).read_bytes()
+    models = [r["degradation"]["noise"] for r in fixed["images"].values()]
+    assert all(m["sigma"] == 0.02 and m["dose"] == 1250.0 for m in models)
+    assert all("clear_noise" not in r for r in fixed["images"].values())
+    read = datasets.make_dataset(tmp_path / "read", read_noise=0.01, row_noise=0.005,
+                                 **options)
+    models = [r["degradation"]["noise"] for r in read["images"].values()]
+    assert all((m["sigma"], m["read_sigma"], m["row_sigma"]) == (0, 0.01, 0.005)
+               for m in models)
+
+
+def test_noise_option_errors(tmp_path):
+    bad = [(dict(noise=-0.01), ValueError, r"noise must be finite in \[0, 0.5\], got -0.01"),
+           (dict(noise=(0.05, 0.01)), ValueError, "noise range must have low <= high"),
+           (dict(noise=(0.0, 0.01, 0.02)), ValueError, r"a \(low, high\) pair"),
+           (dict(noise=(0.0, 0.9)), ValueError, "noise high must be finite in"),
+           (dict(noise="0.02"), TypeError, "noise must be a number, got '0.02'"),
+           (dict(clear_noise=float("nan")), ValueError, "clear_noise must be finite"),
+           (dict(read_noise=1.0), ValueError, "read_noise must be finite in"),
+           (dict(row_noise=None), TypeError, "row_noise must be a number")]
+    for options, error, message in bad:
+        with pytest.raises(error, match=message):
+            datasets.make_dataset(tmp_path / "x", **{**SMALL, **options})
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_noise_options(tmp_path, capsys):
+    args = ["make-dataset", "--degradation", "B", "--n-crops", "4", "--n-source", "2",
+            "--size", "128", "--quiet", "--noise", "0:0.05", "--clear-noise", "0.005",
+            "--read-noise", "0.01", "--row-noise", "0.002", "--out", str(tmp_path / "n")]
+    assert cli.main(args) == 0
+    manifest = datasets.read_manifest(tmp_path / "n")
+    assert (manifest["noise"], manifest["clear_noise"]) == ([0.0, 0.05], 0.005)
+    assert (manifest["read_noise"], manifest["row_noise"]) == (0.01, 0.002)
+    capsys.readouterr()
+    args[args.index("0:0.05")] = "lots"
+    args[-1] = str(tmp_path / "m")
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err == "semgan: error: make-dataset: --noise must be a number or LOW:HIGH, " \
+        "got 'lots'\n"
