@@ -1,16 +1,19 @@
-"""Copy a finished run's generator G into ``weights/`` and write its model card.
+"""Copy a finished run's generator G into ``weights/`` with its metadata and model card.
 
 Usage (from the repository root)::
 
-    python scripts/ship_weights.py --run RUN_DIR --kind cyclegan|supervised --recipe A \\
-        --data-command "python -m semgan_core make-dataset --recipe A --out data/A" \\
+    python scripts/ship_weights.py --run RUN_DIR --kind filter-unpaired --degradation A \\
+        --data-command "python -m semgan_core make-dataset --degradation A --out data/A" \\
         --train-command "python -m semgan_core train --profile book --data data/A ..."
+    python scripts/ship_weights.py --card weights/filter_unpaired_A.keras
 
-Writes ``weights/<kind>_<recipe>.keras`` (float32; the book-profile generators are a few
-thousand weights) and ``weights/MODEL_CARD_<kind>_<recipe>.md`` from the run's
-``report.json``: data recipe and seed, steps, configuration, training time and machine,
-final losses, library versions and the exact commands that reproduce it. Both files are
-written atomically. Refuses a run that did not finish.
+The first form writes ``weights/<kind>_<degradation>.keras`` (``-`` becomes ``_``): the
+run's generator, weights copied byte for byte, with semgan's metadata
+(:func:`semgan_core.generators.copy_generator`) holding what the model card shows: data,
+steps, configuration, training time and machine, final losses, library versions and the
+exact commands that reproduce it. It then writes ``weights/MODEL_CARD_<file stem>.md``
+from that metadata. The second form only rewrites a card from a shipped file's metadata.
+Files are written atomically; a run that did not finish is refused.
 """
 
 from __future__ import annotations
@@ -19,87 +22,143 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
 from pathlib import Path
 
-from semgan_core import data, infer, results
+from semgan_core import generators, results
 
-ROOT = Path(__file__).resolve().parents[1]
+KINDS = {"filter-unpaired": ("filter", "unpaired"), "filter-paired": ("filter", "paired")}
+WHAT = {
+    "unpaired": "the generator G (blurred -> clear) trained on unpaired data",
+    "paired": "the same filter generator trained on the *paired* data (L1 + SSIM): an "
+              "oracle, the ceiling of what this generator can do with pairs, not a method "
+              "for real micrographs (which have no pairs)",
+}
 
 
-def _card(report, manifest, kind, recipe, commands, size_bytes, n_params) -> str:
-    cfg = report["config"]
-    what = ("the CycleGAN generator G (blurred -> clear), trained unpaired"
-            if kind == "cyclegan" else
-            "the supervised oracle: the same generator trained on the *paired* data "
-            "(L1 + SSIM), the ceiling of what this architecture can do with pairs")
-    losses = "\n".join(f"| {k} | {v:.6g} |" for k, v in report["final_losses"].items()
-                       if isinstance(v, (int, float)))   # NaN (terms off) is stored as text
-    conf = "\n".join(f"| {k} | {v} |" for k, v in sorted(cfg.items()))
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(report["versions"].items()))
-    minutes = report["total_wall_time_s"] / 60
-    return f"""# Model card: `{kind}_{recipe}.keras`
+def _rows(mapping) -> str:
+    return "\n".join(f"| {k} | {v} |" for k, v in mapping.items())
 
-{what}, book profile (the CPU recipe; see the book's reproduction notes), dataset
-{recipe}. {n_params} weights, {size_bytes / 1024:.1f} KiB.
+
+def card(meta: dict, file_name: str, size_bytes: int, n_params: int) -> str:
+    """The model card of a shipped generator, from its metadata."""
+    t = meta["training"]
+    data = t["data"]
+    losses = {k: f"{v:.6g}" for k, v in t["final_losses"].items()
+              if isinstance(v, (int, float))}          # NaN (terms off) is stored as text
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(t["versions"].items()))
+    training = {
+        "model": f"`{meta['name']}`: {meta['label']}",
+        "generator class": meta["generator"],
+        "training recipe": meta.get("recipe") or "-",
+        "mode": meta["mode"],
+        "data": f"`make_dataset` degradation {data.get('degradation')}, seed "
+                f"{data.get('seed')}, source {data.get('source')}, {data.get('n_crops')} "
+                f"crops of {data.get('size')} px",
+        "steps": t["steps"], "seed": t["seed"],
+        "training time": f"{t['wall_time_s'] / 60:.1f} min "
+                         f"({t['seconds_per_step']:.3f} s/step)",
+        "machine": t["machine"], "threads": t.get("threads"),
+        "note": t.get("note") or "-", "versions": versions,
+    }
+    return f"""# Model card: `{file_name}`
+
+`{meta['name']}-{meta['degradation']}`, "{meta['label']}": {WHAT[meta['mode']]};
+degradation {meta['degradation']}, book profile. {n_params} weights,
+{size_bytes / 1024:.1f} KiB.
 
 ## Reproduce
 
 ```bash
-{commands['data']}
-{commands['train']}
-python scripts/ship_weights.py --run RUN_DIR --kind {kind} --recipe {recipe} ...
+{t['commands']['data']}
+{t['commands']['train']}
+python scripts/ship_weights.py --run RUN_DIR --kind {meta['name']} --degradation {meta['degradation']} ...
 ```
 
 ## Training
 
 | item | value |
 |---|---|
-| data | `make_dataset` recipe {manifest.get('recipe')}, seed {manifest.get('seed')}, source {manifest.get('source')}, {manifest.get('n_crops')} crops of {manifest.get('size')} px |
-| mode | {report['mode']} |
-| steps | {report['steps']} |
-| seed | {report['seed']} |
-| training time | {minutes:.1f} min ({report['seconds_per_step']:.3f} s/step, last session) |
-| machine | {platform.machine()}, {os.cpu_count()} CPU cores, no GPU ({platform.platform()}) |
-| threads | {report.get('threads')} |
-| note | {commands['note'] or '-'} |
-| versions | {versions} |
+{_rows(training)}
 
 ## Final losses (last logged step)
 
 | term | value |
 |---|---|
-{losses}
+{_rows(losses)}
 
 ## Configuration
 
 | key | value |
 |---|---|
-{conf}
+{_rows(dict(sorted(t['config'].items())))}
 
 ## Use
 
 ```python
-from semgan_core import infer
-G = infer.load_generator("weights/{kind}_{recipe}.keras")
+from semgan_core import generators, infer
+G = generators.load_shipped("{meta['name']}-{meta['degradation']}")
 restored = infer.deblur(G, image)      # image: float32 [0, 1], any size
 ```
 
-Its scores on the held-out test sets are in the book (chapter 4) and in
-`python -m semgan_core evaluate --recipe {recipe} --out DIR`.
+or `python -m semgan_core deblur --model {meta['name']}-{meta['degradation']} --out OUT
+INPUT...`. Its scores on the held-out test sets are in the book (chapter 4) and in
+`python -m semgan_core evaluate --degradation {meta['degradation']} --out DIR`.
 """
+
+
+def write_card(path: Path) -> Path:
+    """Write ``MODEL_CARD_<stem>.md`` beside a shipped generator, from its metadata."""
+    meta = generators.read_metadata(path)
+    model = generators.load_generator(path)          # refuse a file that does not load
+    text = card(meta, path.name, path.stat().st_size, model.count_params())
+    return results.atomic_write(path.with_name(f"MODEL_CARD_{path.stem}.md"),
+                                lambda tmp: Path(tmp).write_text(text))
+
+
+def _metadata(report: dict, manifest: dict, args) -> dict:
+    """The metadata of a finished run's generator G."""
+    generator, mode = KINDS[args.kind]
+    cfg = report["config"]
+    if cfg.get("generator", generator) != generator or (
+            (report["mode"] == "paired") != (mode == "paired")):
+        raise ValueError(f"ship_weights: {args.run} trained a {cfg.get('generator')} "
+                         f"generator in mode {report['mode']}, not {args.kind}")
+    data = {k: manifest.get(k) for k in ("seed", "source", "n_crops", "size")}
+    data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
+    training = {
+        "data": data, "steps": report["steps"], "seed": report["seed"],
+        "wall_time_s": report["total_wall_time_s"],
+        "seconds_per_step": report["seconds_per_step"],
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores "
+                   f"({platform.platform()})",
+        "threads": report.get("threads"), "note": args.note,
+        "versions": report["versions"], "final_losses": report["final_losses"],
+        "config": cfg, "commands": {"data": args.data_command, "train": args.train_command},
+    }
+    recipe = cfg.get("recipe") if cfg.get("recipe") in ("paper", "filter") else generator
+    return {"generator": generator, "mode": mode, "degradation": args.degradation,
+            "recipe": recipe, "training": training}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--run", type=Path, required=True)
-    p.add_argument("--kind", choices=("cyclegan", "supervised"), required=True)
-    p.add_argument("--recipe", choices=("A", "B", "C"), required=True)
-    p.add_argument("--data-command", required=True)
-    p.add_argument("--train-command", required=True)
+    p.add_argument("--card", type=Path, help="only rewrite the model card of this file")
+    p.add_argument("--run", type=Path)
+    p.add_argument("--kind", choices=tuple(KINDS))
+    p.add_argument("--degradation", choices=generators.DEGRADATIONS)
+    p.add_argument("--data-command")
+    p.add_argument("--train-command")
     p.add_argument("--note", default="", help="a line for the training table, e.g. load")
     args = p.parse_args(argv)
+    if args.card is not None:
+        print(f"wrote {write_card(args.card)}")
+        return 0
+    missing = [f"--{k.replace('_', '-')}" for k in ("run", "kind", "degradation",
+                                                   "data_command", "train_command")
+               if getattr(args, k) is None]
+    if missing:
+        p.error(f"without --card, these are required: {', '.join(missing)}")
     report_path = args.run / "report.json"
     if not report_path.is_file():
         print(f"ship_weights: error: {report_path} does not exist", file=sys.stderr)
@@ -109,20 +168,12 @@ def main(argv=None) -> int:
         print(f"ship_weights: error: {args.run} did not finish ({report.get('status')})",
               file=sys.stderr)
         return 2
-    manifest = data.read_manifest(report["data_dir"]) or {}
-    source = Path(report["generator_path"])
-    model = infer.load_generator(source)           # refuse a file that does not load
-    out = ROOT / "weights" / f"{args.kind}_{args.recipe}.keras"
-    out.parent.mkdir(exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.keras")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, out)
-    card = _card(report, manifest, args.kind, args.recipe,
-                 {"data": args.data_command, "train": args.train_command,
-                  "note": args.note},
-                 out.stat().st_size, model.count_params())
-    results.atomic_write(out.with_name(f"MODEL_CARD_{args.kind}_{args.recipe}.md"),
-                         lambda tmp: Path(tmp).write_text(card))
+    manifest_path = Path(report["data_dir"]) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    out = generators.WEIGHTS_DIR / f"{args.kind.replace('-', '_')}_{args.degradation}.keras"
+    generators.copy_generator(report["generator_path"], out,
+                              metadata=_metadata(report, manifest, args))
+    write_card(out)
     print(f"wrote {out} and its model card")
     return 0
 

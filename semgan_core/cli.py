@@ -1,7 +1,8 @@
 """Command line: ``python -m semgan_core COMMAND ...``.
 
 Each command parses its arguments and calls one library function; the library does the
-work and validates its input. Errors caused by the user (a wrong path, a bad file, an
+work and validates its input. Commands that need TensorFlow import it first with its
+start-up log lines hidden (:mod:`semgan_core.tflog`; ``--verbose`` shows them). Errors caused by the user (a wrong path, a bad file, an
 unknown option value) print one line, ``semgan: error: ...``, and exit with status 2;
 nothing is left half-written because every writer in the library renames a temporary
 file into place.
@@ -17,11 +18,18 @@ from semgan_core import __version__
 
 
 def _cmd_make_dataset(args: argparse.Namespace) -> int:
-    from semgan_core import data
+    from semgan_core import datasets
 
-    manifest = data.make_dataset(
+    noise = args.noise
+    if noise is not None:
+        try:
+            noise = tuple(float(x) for x in noise.split(":")) if ":" in noise else float(noise)
+        except ValueError:
+            raise ValueError(f"make-dataset: --noise must be a number or LOW:HIGH, got "
+                             f"{args.noise!r}") from None
+    manifest = datasets.make_dataset(
         args.out,
-        recipe=args.recipe,
+        degradation=args.degradation,
         source=args.source,
         n_source=args.n_source,
         n_crops=args.n_crops,
@@ -32,9 +40,14 @@ def _cmd_make_dataset(args: argparse.Namespace) -> int:
         hybrid=args.hybrid,
         size=args.size,
         progress=not args.quiet,
+        skip_bad=args.skip_bad,
+        noise=noise,
+        clear_noise=args.clear_noise,
+        read_noise=args.read_noise,
+        row_noise=args.row_noise,
     )
     counts = manifest.get("counts", {})
-    print(f"wrote dataset {args.recipe} to {args.out}: "
+    print(f"wrote dataset {args.degradation} to {args.out}: "
           + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
@@ -84,7 +97,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     cfg = config_mod.get_config(args.profile, **overrides)
     report = train.train(cfg, data_dir=args.data, run_dir=args.out, resume=args.resume,
-                         paired=args.paired, progress=not args.quiet)
+                         paired=args.paired, progress=not args.quiet,
+                         allow_other_data=args.allow_other_data)
     if report.get("interrupted"):       # SIGINT / SIGTERM: stopped with a checkpoint
         import signal
 
@@ -95,55 +109,29 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-_WRITABLE = (".tif", ".tiff", ".png")
-
-
-def _deblur_inputs(inputs: list[str]):
-    """Expand files and folders into (path, error message or None), in order."""
-    from semgan_core import data
-
-    for name in inputs:
-        path = Path(name)
-        if not path.is_dir():
-            yield path, None if path.is_file() else f"{path}: no such file or folder"
-            continue
-        found = data.list_images(path)
-        if not found:
-            yield path, f"{path}: folder holds no image files"
-        yield from ((p, None) for p in found)
-
-
-def _deblur_one(model, path: Path, target: Path, args: argparse.Namespace) -> str | None:
-    """Restore one file; return None, or a one-line error naming the file."""
-    from semgan_core import infer
-
-    try:
-        infer.deblur_file(model, path, target, crop_databar=args.crop_databar,
-                          bit_depth=args.bit_depth, tile=args.tile, overlap=args.overlap)
-    except (ValueError, TypeError, OSError) as exc:
-        return str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-    return None
-
-
 def _cmd_deblur(args: argparse.Namespace) -> int:
-    from semgan_core import infer
+    from semgan_core import batch, checks, generators, tflog
 
-    model = infer.load_generator(args.weights, width=args.width)
-    out, written, failed = Path(args.out), set(), 0
-    for path, error in _deblur_inputs(args.inputs):
-        target = out / (path.stem + (path.suffix if path.suffix.lower() in _WRITABLE
-                                     else ".png"))
-        if error is None and target in written:
-            error = f"{path}: output {target} was already written from another input"
-        if error is None:
-            error = _deblur_one(model, path, target, args)
-        if error is None:
-            written.add(target)
-            print(f"{path} -> {target}")
-        else:
-            failed += 1
-            print("semgan: error: " + " ".join(error.split()), file=sys.stderr)
-    print(f"deblurred {len(written)} image(s) into {out}"
+    options = {"tile": checks.check_size_multiple("deblur", "--tile", args.tile),
+               "overlap": checks.check_int("deblur", "--overlap", args.overlap, low=0),
+               "bits": "auto" if args.bits is None else checks.check_int(
+                   "deblur", "--bits", args.bits, low=1, high=16),
+               "crop_databar": args.crop_databar, "bit_depth": args.bit_depth}
+    if options["overlap"] > options["tile"] // 2:
+        raise ValueError(f"deblur: --overlap must be between 0 and --tile / 2 = "
+                         f"{options['tile'] // 2}, got {args.overlap}")
+    todo = batch.plan(args.inputs, args.out, overwrite=args.overwrite)
+    tflog.import_tensorflow(verbose=args.verbose)
+    if args.model is not None:
+        model = generators.load_shipped(args.model)
+    else:
+        model = generators.load_generator(args.weights)
+    if todo.skipped:
+        print(f"kept {len(todo.skipped)} existing output(s) (pass --overwrite to replace "
+              f"them): {', '.join(p.name for p in todo.skipped)}")
+    written, failed = batch.run(model, todo, progress=not args.quiet, **options)
+    print(f"deblurred {written} image(s) into {args.out}"
+          + (f"; {len(todo.skipped)} kept" if todo.skipped else "")
           + (f"; {failed} failed" if failed else ""))
     return 2 if failed else 0
 
@@ -151,9 +139,9 @@ def _cmd_deblur(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from semgan_core import evaluate
+    from semgan_core import benchmark, evaluate
 
-    record = evaluate.run_evaluation(args.recipe, args.out, data_dir=args.data,
+    record = benchmark.run_evaluation(args.degradation, args.out, data_dir=args.data,
                                      weights=args.weights, n=args.n, seed=args.seed,
                                      progress=not args.quiet)
     columns = ["method", "psf", *evaluate.METRICS, "seconds_per_image"]
@@ -161,9 +149,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print("\nmean gain over the blurred input, same images (paired 95 % bootstrap interval):")
     print(pd.DataFrame(record["gains_over_blurred"]).to_string(index=False,
                                                                float_format="%.4g"))
-    print(f"evaluated {record['n_images']} test images of recipe {args.recipe}; wrote "
+    print(f"evaluated {record['n_images']} test images of degradation {args.degradation}; wrote "
           f"table.csv, gains.csv, per_image.csv and evaluation.json to {args.out}")
     return 0
+
+
+#: Commands that never import TensorFlow, or import it (quietly) themselves once their
+#: options and files are checked.
+_WITHOUT_TENSORFLOW = ("synth", "make-dataset", "deblur")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -180,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore SEM micrographs with an unpaired CycleGAN (semgan).",
     )
     parser.add_argument("--version", action="version", version=f"semgan {__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up log lines (hidden by default)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("make-dataset", help="build one of the paper's simulated datasets A/B/C",
@@ -187,9 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "trainA/ (blurred), trainB/ (clear), testA/, testB/, testA_gt/ "
                        "(valA/, valA_gt/ with --val-fraction) and manifest.json. The split "
                        "is by source image.")
-    p.add_argument("--recipe", choices=("A", "B", "C"), required=True)
+    p.add_argument("--degradation", choices=("A", "B", "C"), required=True,
+                   help="the paper's degradation: A blur, B blur + fog, C hybrid blur + fog")
     p.add_argument("--source", default="synthetic",
                    help="'synthetic' (default) or a folder of clean micrographs")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out unreadable or too small images of --source (they are "
+                   "listed) instead of stopping")
     p.add_argument("--n-source", type=int, default=None,
                    help="number of clean source images, at least 2 (3 with "
                    "--strict-unpaired, +1 with --val-fraction); default: one synthetic "
@@ -203,7 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=256,
                    help="crop side in pixels, a multiple of 128 (default 256)")
     p.add_argument("--hybrid", choices=("random", "compose"), default="random",
-                   help="recipe C: one kernel per image (random) or all three composed")
+                   help="degradation C: one kernel per image (random) or all three composed")
+    p.add_argument("--noise", default=None, metavar="SIGMA|LOW:HIGH",
+                   help="SEM shot noise on the blurred images, as its standard deviation at "
+                   "mid-grey on [0, 1] (e.g. 0.02), or a range drawn per image (0:0.05); "
+                   "default: none, as in the paper")
+    p.add_argument("--clear-noise", type=float, default=None, metavar="SIGMA",
+                   help="shot noise of the clear domain (trainB/, testB/), e.g. 0.005")
+    p.add_argument("--read-noise", type=float, default=0.0, metavar="SIGMA",
+                   help="white read noise added with the shot noise (default 0)")
+    p.add_argument("--row-noise", type=float, default=0.0, metavar="SIGMA",
+                   help="scan-line noise, one offset per row (default 0)")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--strict-unpaired", action="store_true",
@@ -228,7 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the CycleGAN (or the supervised oracle)",
                        description="Train into a run folder: checkpoints/, losses.csv, tb/, "
                        "samples/, report.json, generator_G.keras and generator_F.keras. "
-                       "SIGINT/SIGTERM stop with a checkpoint (exit status 130/143). Several "
+                       "The training recipe is the config key 'recipe' (paper: the U-Net "
+                       "CycleGAN; filter: the CPU recipe), e.g. --set recipe=paper. "
+                       "SIGINT/SIGTERM stop with a checkpoint (exit status 130/143). A second "
+                       "run into the same folder is refused while the first lives. Several "
                        "GPUs are used when visible; several machines when TF_CONFIG names "
                        "several workers (run the same command on each).")
     p.add_argument("--profile", choices=("smoke", "book", "paper"), default="book")
@@ -236,8 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, generator)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--resume", action="store_true",
-                   help="continue from the newest checkpoint in --out (start at step 0 if "
-                   "there is none); without it, a run folder in use is refused")
+                   help="continue from the newest intact checkpoint in --out (start at step "
+                   "0 if there is none); without it, a run folder in use is refused")
+    p.add_argument("--allow-other-data", action="store_true",
+                   help="with --resume: continue on a dataset other than the checkpoint's "
+                   "(refused otherwise)")
     p.add_argument("--paired", action="store_true",
                    help="train the supervised oracle on paired data (L1 + SSIM)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -247,37 +262,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deblur", help="restore micrographs with a trained generator",
                        description="Restore image files (or every image in a folder) tile "
-                       "by tile and write them, under the same names, to --out; the input's "
-                       "bit depth is kept and an info bar is passed through unchanged. A bad "
-                       "file prints one line and the rest are still processed; the exit "
-                       "status is 2 if any failed. Inputs are never overwritten.")
+                       "by tile and write them, under the same names, to --out. Inputs are "
+                       "never overwritten: a run in which an output would replace an input "
+                       "is refused before anything is written. Existing outputs are kept "
+                       "unless --overwrite. The input's bit depth and used bits are kept, a "
+                       "TIFF's instrument tags are carried over and the info bar is passed "
+                       "through unchanged. A bad file prints one line and the rest are "
+                       "still processed; the exit status is 2 if any failed.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
-    p.add_argument("--weights", required=True,
-                   help="generator: a .keras file (e.g. RUN_DIR/generator_G.keras) or "
-                   ".weights.h5 with --width")
-    p.add_argument("--width", type=float, default=None,
-                   help="channel width of a .weights.h5 generator")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--weights", help="a generator .keras file (e.g. "
+                       "RUN_DIR/generator_G.keras)")
+    which.add_argument("--model", help="a shipped model: A, B or C (the default for that "
+                       "degradation) or a name such as filter-unpaired-A")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing outputs (never an input)")
     p.add_argument("--tile", type=int, default=256, help="tile side, a multiple of 128")
     p.add_argument("--overlap", type=int, default=32, help="overlap of tiles in pixels")
     p.add_argument("--crop-databar", action="store_true",
                    help="drop the instrument's info bar instead of passing it through")
     p.add_argument("--bit-depth", type=int, choices=(8, 16), default=None,
-                   help="output bit depth (default: the input's)")
+                   help="output container bit depth (default: the input's)")
+    p.add_argument("--bits", type=int, default=None,
+                   help="bits used in 16-bit inputs, e.g. 12 (default: detected from the "
+                   "maximum: 8, 10, 12, 14 or 16); the output keeps that range")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_deblur)
 
     p = sub.add_parser("evaluate", help="the paper's tables: every method on a test set",
-                       description="Run the blurred input, the generator and the classical "
-                       "baselines (assumed and oracle PSF) over a recipe's test set; write "
-                       "table.csv (means with 95% bootstrap intervals), per_image.csv and "
-                       "evaluation.json.")
-    p.add_argument("--recipe", choices=("A", "B", "C"), required=True)
+                       description="Run the blurred input, the generators and the classical "
+                       "baselines (assumed and oracle PSF) over a degradation's test set; "
+                       "write table.csv (means with 95% bootstrap intervals), gains.csv, "
+                       "per_image.csv and evaluation.json.")
+    p.add_argument("--degradation", choices=("A", "B", "C"), required=True)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--data", default=None,
-                   help="dataset folder (default: build the recipe's test split)")
+                   help="dataset folder (default: build the degradation's test split)")
     p.add_argument("--weights", default=None,
-                   help="generator .keras file (default: weights/cyclegan_<recipe>.keras if "
-                   "shipped, else classical methods only)")
+                   help="generator .keras file (default: the shipped "
+                   "weights/filter_unpaired_<degradation>.keras and "
+                   "filter_paired_<degradation>.keras, else classical methods only)")
     p.add_argument("--n", type=int, default=None, help="evaluate the first N test images")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -293,6 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command not in _WITHOUT_TENSORFLOW:
+            from semgan_core import tflog
+
+            tflog.import_tensorflow(verbose=args.verbose)
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError, FileExistsError,
             NotADirectoryError, PermissionError) as exc:

@@ -2,8 +2,14 @@
 
 This is the one place that converts dtypes, colour and file formats to that contract
 (TIFF through tifffile; PNG, JPEG, BMP through Pillow; colour to gray with PIL's "L"
-weights, alpha ignored), writes 8/16-bit gray TIFF/PNG atomically, crops the
-instrument's info bar and maps images to and from the model range [-1, 1].
+weights, alpha ignored), writes 8/16-bit gray TIFF/PNG atomically (a TIFF with the
+instrument's tags of :mod:`semgan_core.tiffmeta`), crops the instrument's info bar
+(:mod:`semgan_core.databar`) and maps images to and from the model range [-1, 1].
+
+Detectors often store 10, 12 or 14 bits in a 16-bit container: such an image read as
+``value / 65535`` is nearly black. :func:`read_image` with ``bits="auto"`` divides by
+the smallest ``2**b - 1`` (b in :data:`USED_BITS`) that holds the image's maximum, and
+:func:`write_image` with the same ``bits`` stores values in that range again.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from semgan_core import results
+from semgan_core import results, tiffmeta
+from semgan_core.checks import check_int
 
 #: Smallest height and width :func:`read_image` accepts (the generator needs 128).
 MIN_SIDE = 128
@@ -25,11 +32,12 @@ MIN_SIDE = 128
 IMAGE_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
 #: File extensions :func:`write_image` writes.
 WRITE_EXTENSIONS = (".tif", ".tiff", ".png")
+#: Used bit depths that ``bits="auto"`` chooses from for 16-bit containers.
+USED_BITS = (8, 10, 12, 14, 16)
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601-2, PIL "L"
 _EPS = 1e-6  # float rounding error tolerated (and clipped) at the ends of [0, 1]
-_BAR_TOL = 0.08  # a pixel within this of black (white) is info-bar background
-_BAR_MIN_ROWS = 4  # the shortest info bar
+_SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "F")  # Pillow's 16-bit and float
 _STACK_HINT = ("read it with tifffile.imread(path, key=0) and pass the slice to "
                "images.as_image")
 
@@ -38,7 +46,7 @@ class _StackError(Exception):
     """A TIFF with several full-size images (pages or series)."""
 
 
-def _validate(array, name, func):
+def validate(array, name, func):
     """Check one 2-D image, convert it to float32 [0, 1]; errors name func and name."""
     arr = np.asarray(array)
     where = f"{func}: {name}"
@@ -93,7 +101,7 @@ def as_image(array, *, name="image"):
     >>> as_image(np.array([[0, 255]], dtype=np.uint8))
     array([[0., 1.]], dtype=float32)
     """
-    return _validate(array, name, "as_image")
+    return validate(array, name, "as_image")
 
 
 def _check_path(path):
@@ -168,7 +176,7 @@ def _read_pillow(path):
     return _to_gray(data) if data.ndim == 3 else data
 
 
-def read_image(path, *, crop_databar=False, min_side=MIN_SIDE):
+def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
     """Read a micrograph as a float32 gray image in [0, 1].
 
     Parameters
@@ -177,9 +185,13 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE):
         One image: TIFF (8/16-bit, palette, float in [0, 1]), PNG (8/16-bit), JPEG or
         BMP. Colour becomes gray with PIL's "L" weights; alpha is ignored.
     crop_databar : bool, optional
-        Drop the instrument's info bar and all rows below it (:func:`find_databar`).
+        Drop the instrument's info bar and all rows below it
+        (:func:`semgan_core.databar.find_databar`).
     min_side : int, optional
         Smallest height and width accepted, after cropping.
+    bits : None, 'auto' or int, optional
+        How a 16-bit container is scaled: None divides by 65535; an int ``b`` (1-16)
+        by ``2**b - 1``; ``'auto'`` uses :func:`used_bits`. Ignored for other files.
 
     Returns
     -------
@@ -191,7 +203,8 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE):
         If ``path`` does not exist.
     ValueError
         Naming the file: a directory; an empty, corrupt or truncated file; an unknown
-        extension; a stack; NaN/inf or out-of-range floats; smaller than ``min_side``.
+        extension; a stack; NaN/inf or out-of-range floats; smaller than ``min_side``;
+        values above ``2**bits - 1``.
 
     Examples
     --------
@@ -213,9 +226,15 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE):
     if data.ndim != 2:
         raise ValueError(f"read_image: {path} holds a stack of shape {data.shape}, not "
                          f"one 2-D image; {_STACK_HINT}")
-    image = _validate(data, str(path), "read_image")
+    if bits is not None and data.dtype == np.uint16:
+        data = _scale(data, bits, path)
+    image = validate(data, str(path), "read_image")
     note = ""
-    if crop_databar and (row := find_databar(image)) is not None:
+    if crop_databar:
+        from semgan_core.databar import find_databar
+
+        row = find_databar(image)
+    if crop_databar and row is not None:
         image, note = image[:row], f" after cropping the info bar at row {row}"
     if min(image.shape) < min_side:
         raise ValueError(f"read_image: {path} is {image.shape[0]}x{image.shape[1]} "
@@ -224,9 +243,80 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE):
     return image
 
 
-def _write_tiff(path, pixels):
-    """Write uint8/uint16 gray pixels as an uncompressed TIFF."""
-    tifffile.imwrite(path, pixels, photometric="minisblack")
+def used_bits(pixels):
+    """Bits a 16-bit image uses: the smallest of :data:`USED_BITS` holding its maximum.
+
+    Parameters
+    ----------
+    pixels : ndarray of uint8 or uint16
+
+    Returns
+    -------
+    bits : int
+        8 for uint8; for uint16, e.g. 12 when the maximum is 4095 (or 2000).
+
+    Examples
+    --------
+    >>> used_bits(np.array([[0, 4095]], np.uint16))
+    12
+    """
+    if pixels.dtype == np.uint8:
+        return 8
+    top = int(pixels.max()) if pixels.size else 0
+    return next(b for b in USED_BITS if top <= 2 ** b - 1)
+
+
+def _check_bits(func, bits, container=16):
+    """``bits`` as an int in 1..container (or 'auto' / None, returned as given)."""
+    if bits is None or bits == "auto":
+        return bits
+    return check_int(func, "bits", bits, low=1, high=container)
+
+
+def _scale(data, bits, path):
+    """uint16 container pixels divided by ``2**bits - 1`` (float32)."""
+    b = used_bits(data) if bits == "auto" else _check_bits("read_image", bits)
+    top = int(data.max())
+    if top > 2 ** b - 1:
+        raise ValueError(f"read_image: {path} holds values up to {top}, above the "
+                         f"{b}-bit maximum {2 ** b - 1}; pass bits=None, 'auto' or more bits")
+    return data.astype(np.float32) / np.float32(2 ** b - 1)
+
+
+def stored_depth(path, *, bits=None):
+    """(container bits, used bits) of an image file, as :func:`write_image` takes them.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file :func:`read_image` reads.
+    bits : None, 'auto' or int, optional
+        As :func:`read_image`: None gives the container's bits, 'auto' the detected.
+
+    Returns
+    -------
+    bit_depth, bits : int, int
+        ``(8, 8)`` for 8-bit files; ``(16, b)`` for 16-bit and float files.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        with _quiet_tifffile():
+            data = tifffile.imread(path, key=0)
+    else:
+        with Image.open(path) as img:
+            data = np.asarray(img) if img.mode in _SIXTEEN_BIT_MODES else None
+    if data is not None and data.dtype.kind == "i":  # Pillow's mode "I"
+        data = data.astype(np.uint16)
+    if data is None or data.dtype == np.uint8:
+        return 8, 8
+    if data.dtype != np.uint16 or bits is None:
+        return 16, 16
+    return 16, used_bits(data) if bits == "auto" else _check_bits("stored_depth", bits)
+
+
+def _write_tiff(path, pixels, tags=None):
+    """Write uint8/uint16 gray pixels as an uncompressed TIFF (with carried tags)."""
+    tiffmeta.write_tiff(path, pixels, tags)
 
 
 def _write_png(path, pixels):
@@ -238,7 +328,7 @@ def _write_png(path, pixels):
     Image.fromarray(pixels).save(path, format="PNG", compress_level=1)
 
 
-def write_image(path, image, *, bit_depth=8):
+def write_image(path, image, *, bit_depth=8, bits=None, tiff_tags=None):
     """Write a gray image to a TIFF or PNG file, atomically.
 
     Parameters
@@ -249,6 +339,12 @@ def write_image(path, image, *, bit_depth=8):
         Anything :func:`as_image` accepts.
     bit_depth : {8, 16}, optional
         Stores ``round(image * 255)`` as uint8 or ``round(image * 65535)`` as uint16.
+    bits : int, optional
+        Bits used in the container (default all): stores ``round(image * (2**bits -
+        1))``, e.g. 12 to write back what ``read_image(..., bits=12)`` read.
+    tiff_tags : tiffmeta.TiffTags, optional
+        Tags carried from an input TIFF (:func:`semgan_core.tiffmeta.read_tags`);
+        TIFF output only.
 
     Returns
     -------
@@ -257,7 +353,8 @@ def write_image(path, image, *, bit_depth=8):
     Raises
     ------
     ValueError
-        For an unsupported extension or bit depth, or an invalid image.
+        For an unsupported extension or bit depth, ``bits`` above ``bit_depth``,
+        ``tiff_tags`` for a PNG, or an invalid image.
 
     Notes
     -----
@@ -277,77 +374,17 @@ def write_image(path, image, *, bit_depth=8):
                          f"supported: {', '.join(WRITE_EXTENSIONS)}")
     if bit_depth not in (8, 16):
         raise ValueError(f"write_image: bit_depth must be 8 or 16, got {bit_depth!r}")
+    bits = bit_depth if bits is None else _check_bits("write_image", bits, bit_depth)
+    if tiff_tags is not None and suffix == ".png":
+        raise ValueError(f"write_image: {path}: tiff_tags are for TIFF files, not PNG")
     dtype = np.uint8 if bit_depth == 8 else np.uint16
-    pixels = np.round(_validate(image, "image", "write_image") * np.iinfo(dtype).max)
+    pixels = np.round(validate(image, "image", "write_image") * np.float32(2 ** bits - 1))
     pixels = pixels.astype(dtype)
-    writer = _write_png if suffix == ".png" else _write_tiff  # looked up at call time
-    return results.atomic_write(path, lambda tmp: writer(tmp, pixels))
-
-
-def _is_bar(image, background, frac, top, level):
-    """Whether rows from ``top`` form an info bar on background ``level`` (0 or 1)."""
-    bottom = top
-    while bottom + 1 < len(frac) and frac[bottom + 1] >= 0.3:
-        bottom += 1
-    rows = bottom - top + 1
-    if rows < _BAR_MIN_ROWS:
-        return False
-    above = frac[max(0, top - rows):top]
-    if frac[top:bottom + 1].mean() - above.mean() < 0.3:  # the band stands out
-        return False
-    cols = np.flatnonzero(background[top:bottom + 1].mean(axis=0) >= 0.5)
-    if cols.size < image.shape[1] // 2:  # a bar spans at least half the width
-        return False
-    box = image[top:bottom + 1, cols[0]:cols[-1] + 1]
-    text = np.mean(np.abs(box - level) >= 0.5)  # sparse high-contrast text
-    return 0.002 <= text <= 0.5
-
-
-def find_databar(image):
-    """Find the first row of the instrument's info bar near the bottom of a micrograph.
-
-    Parameters
-    ----------
-    image : array_like, shape (H, W)
-        Anything :func:`as_image` accepts.
-
-    Returns
-    -------
-    row : int or None
-        The bar's first row (crop with ``image[:row]``), or None without a bar.
-
-    Notes
-    -----
-    A bar is a band, starting in the bottom quarter and at least 4 rows high, on a
-    black (or white) background with sparse text; it may be a box narrower than the
-    image with specimen rows below it. ``f`` is a row's fraction of background pixels
-    (within 0.08 of black, or white). The top row has ``f >= 0.5``, at least 0.25 above
-    the row before (a sharp edge); the band goes on while ``f >= 0.3``; its mean ``f``
-    beats that of as many rows above by 0.3 (a dark specimen is no bar); its mostly-
-    background columns cover half the width; 0.2-50 % of that box is text (0.5 or more
-    from the background). The first such row from the top of the bottom quarter down
-    is returned, black tried before white.
-
-    Examples
-    --------
-    >>> img = np.full((128, 128), 0.5, dtype=np.float32)
-    >>> img[112:] = 0.0
-    >>> img[116:124:2, 10:60] = 1.0  # "text"
-    >>> find_databar(img)
-    112
-    >>> find_databar(np.full((128, 128), 0.5)) is None
-    True
-    """
-    img = _validate(image, "image", "find_databar")
-    height = img.shape[0]
-    first = max(height - height // 4, 1)
-    for level, background in ((0.0, img <= _BAR_TOL), (1.0, img >= 1 - _BAR_TOL)):
-        frac = background.mean(axis=1)
-        for top in range(first, height - _BAR_MIN_ROWS + 1):
-            if (frac[top] >= 0.5 and frac[top] - frac[top - 1] >= 0.25
-                    and _is_bar(img, background, frac, top, level)):
-                return top
-    return None
+    if suffix == ".png":
+        return results.atomic_write(path, lambda tmp: _write_png(tmp, pixels))
+    if tiff_tags is None:  # looked up at call time
+        return results.atomic_write(path, lambda tmp: _write_tiff(tmp, pixels))
+    return results.atomic_write(path, lambda tmp: _write_tiff(tmp, pixels, tiff_tags))
 
 
 def to_model_range(x):

@@ -1,6 +1,6 @@
 """Whole-image inference: a trained generator applied to a micrograph of any size.
 
-The generator only takes sides that are multiples of 128 (:func:`models.check_input_size`)
+The generator only takes sides that are multiples of 128 (:func:`checks.check_input_size`)
 and was trained on 256 x 256 crops, so :func:`deblur` splits a micrograph into
 overlapping square tiles, runs them in batches and blends them back (CSBDeep style: the
 caller passes an image and gets an image):
@@ -16,8 +16,11 @@ caller passes an image and gets an image):
    the tiles' borders (where the network sees zero padding) and the result is divided
    by the summed weight, so an identity model gives the input back exactly.
 
-:func:`deblur_file` adds file handling (bit depth kept, the instrument's info bar passed
-through) and :func:`load_generator` reads a saved generator.
+:func:`deblur_file` adds file handling: the input's bit depth and used bits kept, a
+TIFF's instrument tags carried over (:mod:`semgan_core.tiffmeta`), the info bar with its
+frame line passed through untouched (:func:`semgan_core.databar.bar_top`) and the
+specimen above it restored on its own, so that the padding at the bar's edge mirrors the
+specimen, not the bar. Generators are loaded by :mod:`semgan_core.generators`.
 """
 
 from __future__ import annotations
@@ -27,38 +30,32 @@ import os
 from pathlib import Path
 
 import numpy as np
-import tifffile
-from PIL import Image
 
-import keras
-
-from semgan_core import filtergen, images, models  # noqa: F401 - register layers for loading
+from semgan_core import databar, images, tiffmeta
+from semgan_core.checks import check_choice, check_int, check_size_multiple
 
 #: Smallest height and width :func:`deblur` accepts.
 MIN_SIDE = 16
 #: Default tile side (the training crop size) and overlap between tiles, in pixels.
 TILE = 256
 OVERLAP = 32
-_SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "F")
 
 
-def _check_int(func, name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{func}: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+def check_options(tile=TILE, overlap=OVERLAP, batch_size=4, *, func="deblur"):
+    """Validate the tiling options of :func:`deblur`; return them as ints.
 
-
-def _check_options(tile, overlap, batch_size):
-    """Validate the tiling options of :func:`deblur`."""
-    tile = _check_int("deblur", "tile", tile, models.SIZE_MULTIPLE)
-    if tile % models.SIZE_MULTIPLE:
-        raise ValueError(f"deblur: tile must be a multiple of {models.SIZE_MULTIPLE} (the "
-                         f"generator's input multiple), got {tile}")
-    overlap = _check_int("deblur", "overlap", overlap, 0)
+    Raises
+    ------
+    ValueError
+        Naming ``func`` and the option: a tile that is not a positive multiple of 128,
+        an overlap outside 0 to ``tile / 2``, a batch size below 1.
+    """
+    tile = check_size_multiple(func, "tile", tile)
+    overlap = check_int(func, "overlap", overlap, low=0)
     if overlap > tile // 2:
-        raise ValueError(f"deblur: overlap must be between 0 and tile / 2 = {tile // 2}, "
+        raise ValueError(f"{func}: overlap must be between 0 and tile / 2 = {tile // 2}, "
                          f"got {overlap}")
-    return tile, overlap, _check_int("deblur", "batch_size", batch_size, 1)
+    return tile, overlap, check_int(func, "batch_size", batch_size, low=1)
 
 
 def _layout(length, tile, overlap):
@@ -81,7 +78,7 @@ def _window(tile, overlap):
 
 def _predict(model, batch):
     """Run the model on a (B, h, w, 1) float32 batch; return a NumPy array."""
-    if isinstance(model, keras.Model):
+    if hasattr(model, "predict_on_batch"):  # a keras.Model
         out = model.predict_on_batch(batch)  # compiled once per batch shape
     else:
         out = model(batch)
@@ -99,7 +96,7 @@ def deblur(model, image, *, tile=TILE, overlap=OVERLAP, batch_size=4):
     ----------
     model : keras.Model or callable
         Maps (B, tile, tile, 1) float32 in [-1, 1] to the same shape (a generator from
-        :func:`load_generator` or :func:`models.build_generator`).
+        :func:`semgan_core.generators.load_generator` or :func:`models.build_generator`).
     image : array_like, shape (H, W)
         Anything :func:`images.as_image` accepts, with ``H, W >= 16``.
     tile : int, optional
@@ -130,7 +127,7 @@ def deblur(model, image, *, tile=TILE, overlap=OVERLAP, batch_size=4):
     (200, 333)
     """
     image = images.as_image(image, name="deblur(image)")
-    tile, overlap, batch_size = _check_options(tile, overlap, batch_size)
+    tile, overlap, batch_size = check_options(tile, overlap, batch_size)
     if min(image.shape) < MIN_SIDE:
         raise ValueError(f"deblur: image is {image.shape[0]}x{image.shape[1]} pixels; the "
                          f"minimum is {MIN_SIDE} pixels on each side")
@@ -152,69 +149,8 @@ def deblur(model, image, *, tile=TILE, overlap=OVERLAP, batch_size=4):
     return np.clip(restored, 0.0, 1.0).astype(np.float32)
 
 
-def load_generator(path, *, width=None, bottleneck_norm=None):
-    """Load a trained generator.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.keras`` file (architecture and weights, as :func:`train.train` writes
-        ``RUN_DIR/generator_G.keras``; residual generators included), or a
-        ``.weights.h5`` file of weights only, for a plain
-        :func:`models.build_generator` network.
-    width, bottleneck_norm : optional
-        The architecture of a ``.weights.h5`` file (``width`` required there;
-        ``bottleneck_norm`` None means :func:`models.build_generator`'s default); ignored
-        for ``.keras`` files, which carry their own.
-
-    Returns
-    -------
-    model : keras.Model
-        (N, H, W, 1) float32 in [-1, 1] to the same shape, sides multiples of 128.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` is not a file.
-    ValueError
-        Naming the path: another extension, ``.weights.h5`` without ``width``, or a
-        file that cannot be loaded (corrupt, or weights of another architecture).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load_generator: no such file: {path} (expected a .keras "
-                                "generator, e.g. RUN_DIR/generator_G.keras, or .weights.h5)")
-    name = path.name.lower()
-    if not name.endswith((".keras", ".weights.h5")):
-        raise ValueError(f"load_generator: {path}: expected a .keras or .weights.h5 file")
-    if name.endswith(".weights.h5") and width is None:
-        raise ValueError(f"load_generator: {path} holds weights only; pass width= (and "
-                         "bottleneck_norm=) of the generator that was trained")
-    try:
-        if name.endswith(".keras"):
-            return keras.saving.load_model(path, compile=False)
-        norm = {} if bottleneck_norm is None else {"bottleneck_norm": bottleneck_norm}
-        model = models.build_generator(width, **norm)
-        model.load_weights(path)
-        return model
-    except Exception as exc:  # noqa: BLE001 - any loader failure means a bad file here
-        raise ValueError(f"load_generator: cannot load {path}: {type(exc).__name__}: "
-                         f"{exc}") from exc
-
-
-def _bit_depth(path):
-    """16 for 16-bit or float TIFF/PNG files, else 8 (what deblur_file writes back)."""
-    path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
-        with tifffile.TiffFile(path) as tif:
-            dtype = tif.series[0].dtype
-        return 16 if dtype.itemsize > 1 else 8
-    with Image.open(path) as img:
-        return 16 if img.mode in _SIXTEEN_BIT_MODES else 8
-
-
 def deblur_file(model, in_path, out_path, *, crop_databar=False, bit_depth=None,
-                tile=TILE, overlap=OVERLAP, batch_size=4):
+                bits="auto", tile=TILE, overlap=OVERLAP, batch_size=4):
     """Restore a micrograph file and write the result.
 
     Parameters
@@ -224,14 +160,18 @@ def deblur_file(model, in_path, out_path, *, crop_databar=False, bit_depth=None,
     in_path : str or os.PathLike
         Any file :func:`images.read_image` reads, at least 16 pixels on each side.
     out_path : str or os.PathLike
-        ``.tif``, ``.tiff`` or ``.png``; never the input file. Written atomically.
+        ``.tif``, ``.tiff`` or ``.png``; never the input file. Written atomically. A
+        TIFF written from a TIFF carries its instrument tags (:mod:`semgan_core.tiffmeta`).
     crop_databar : bool, optional
         Drop the instrument's info bar (and every row below it) from the output. When
-        False (default), a bar found by :func:`images.find_databar` is passed through:
-        only the rows above it are restored, and the rows from the bar's first row down
-        are copied from the input unchanged.
+        False (default), the bar found by :func:`databar.bar_top` (frame line included)
+        is passed through: the rows above it are restored on their own and the rows
+        from the bar down are the input's, unchanged.
     bit_depth : {None, 8, 16}, optional
-        Output bit depth; default that of the input (16 for 16-bit and float files).
+        Output container; default that of the input (16 for 16-bit and float files).
+    bits : 'auto', None or int, optional
+        Bits used in a 16-bit input (:func:`images.read_image`); default detected. The
+        output stores values in the same range (a 12-bit input gives 12-bit output).
     tile, overlap, batch_size : int, optional
         As :func:`deblur`.
 
@@ -244,25 +184,35 @@ def deblur_file(model, in_path, out_path, *, crop_databar=False, bit_depth=None,
     FileNotFoundError
         If ``in_path`` does not exist.
     ValueError
-        Naming the file: unreadable, too small, or ``out_path`` is the input.
+        Naming the file: unreadable, too small, values above ``bits``, or ``out_path``
+        is the input.
     """
     in_path, out_path = Path(in_path), Path(out_path)
-    if out_path.exists() and in_path.exists() and os.path.samefile(in_path, out_path):
+    if out_path.resolve() == in_path.resolve() or (
+            out_path.exists() and in_path.exists() and os.path.samefile(in_path, out_path)):
         raise ValueError(f"deblur_file: refusing to overwrite the input {in_path}; choose "
                          "another output path")
-    if out_path.suffix.lower() not in images.WRITE_EXTENSIONS:
-        raise ValueError(f"deblur_file: {out_path}: unsupported output extension "
-                         f"{out_path.suffix!r}; supported: {', '.join(images.WRITE_EXTENSIONS)}")
-    if bit_depth not in (None, 8, 16):
-        raise ValueError(f"deblur_file: bit_depth must be None, 8 or 16, got {bit_depth!r}")
-    image = images.read_image(in_path, crop_databar=crop_databar, min_side=MIN_SIDE)
-    depth = _bit_depth(in_path) if bit_depth is None else bit_depth
-    row = None if crop_databar else images.find_databar(image)
-    options = dict(tile=tile, overlap=overlap, batch_size=batch_size)
-    if row is None:
+    check_choice("deblur_file", "output extension", out_path.suffix.lower(),
+                 images.WRITE_EXTENSIONS)
+    check_choice("deblur_file", "bit_depth", bit_depth, (None, 8, 16))
+    if bits not in (None, "auto"):
+        check_int("deblur_file", "bits", bits, low=1, high=16)
+    options = dict(zip(("tile", "overlap", "batch_size"),
+                       check_options(tile, overlap, batch_size, func="deblur_file")))
+    image = images.read_image(in_path, crop_databar=crop_databar, min_side=MIN_SIDE,
+                              bits=bits)
+    container, used = images.stored_depth(in_path, bits=bits)
+    if bit_depth is not None and bit_depth != container:
+        container, used = bit_depth, bit_depth
+    top = None if crop_databar else databar.bar_top(image)
+    if top is None:
         restored = deblur(model, image, **options)
-    else:  # restore the specimen above the bar; keep the bar's rows as they are
+    else:  # restore the specimen above the bar on its own; keep the bar's rows
         restored = image.copy()
-        above = image[:row] if row >= MIN_SIDE else image
-        restored[:row] = deblur(model, above, **options)[:row]
-    return images.write_image(out_path, restored, bit_depth=depth)
+        above = image[:top] if top >= MIN_SIDE else image
+        restored[:top] = deblur(model, above, **options)[:top]
+    tags = None
+    if out_path.suffix.lower() != ".png" and in_path.suffix.lower() in (".tif", ".tiff"):
+        tags = tiffmeta.read_tags(in_path)
+    return images.write_image(out_path, restored, bit_depth=container, bits=used,
+                              tiff_tags=tags)

@@ -33,24 +33,24 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Convert NumPy scalars/arrays, paths and dataclasses to plain JSON values."""
     import numpy as np
 
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return _jsonable(value.item())
+        return jsonable(value.item())
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, Path):
         return str(value)
     if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict())
+        return jsonable(value.to_dict())
     return value
 
 
@@ -88,7 +88,7 @@ def atomic_write(path: str | os.PathLike, write) -> Path:
 
 def write_json(path: str | os.PathLike, payload: dict) -> Path:
     """Write ``payload`` as JSON atomically (temporary file in the same folder, then rename)."""
-    text = json.dumps(_jsonable(payload), indent=2, sort_keys=False) + "\n"
+    text = json.dumps(jsonable(payload), indent=2, sort_keys=False) + "\n"
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 

@@ -84,7 +84,7 @@ def test_synth_out_is_a_file(tmp_path, capsys):
 
 def test_make_dataset_missing_source(tmp_path, capsys):
     missing = tmp_path / "no_such_folder"
-    status = cli.main(["make-dataset", "--recipe", "A", "--source", str(missing),
+    status = cli.main(["make-dataset", "--degradation", "A", "--source", str(missing),
                        "--n-crops", "4", "--out", str(tmp_path / "data"), "--quiet"])
     assert status == 2
     line = _error_line(capsys)
@@ -97,12 +97,12 @@ def test_make_dataset_bad_image_names_the_file(tmp_path, capsys):
     source.mkdir()
     (source / "a.tif").write_bytes(b"this is not a TIFF file" * 10)
     (source / "b.png").write_bytes(b"")
-    status = cli.main(["make-dataset", "--recipe", "A", "--source", str(source),
+    status = cli.main(["make-dataset", "--degradation", "A", "--source", str(source),
                        "--n-crops", "4", "--size", "128", "--out", str(tmp_path / "data"),
                        "--quiet"])
     assert status == 2
     line = _error_line(capsys)
-    assert "read_image" in line and str(source) in line
+    assert "a.tif" in line and "b.png" in line and str(source) in line
 
 
 def test_subprocess_unknown_kind_is_one_line(tmp_path):
@@ -122,7 +122,132 @@ def test_argparse_errors_are_one_line(capsys):
     from semgan_core import cli
 
     with pytest.raises(SystemExit) as exc:
-        cli.main(["make-dataset", "--recipe", "D", "--out", "x"])
+        cli.main(["make-dataset", "--degradation", "D", "--out", "x"])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid choice: 'D'" in err[0] and err[0].startswith("semgan: error:")
+
+
+# --- deblur: inputs are never replaced, outputs kept, options checked first -------------
+
+def _image(path, seed=0, shape=(128, 140)):
+    return images.write_image(path, np.random.default_rng(seed).random(shape))
+
+
+def _jpeg(path, seed=1):
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (128, 140), dtype=np.uint8)
+    Image.fromarray(pixels).save(path, quality=95)
+    return path
+
+
+def _tree(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_deblur_refuses_an_output_that_replaces_an_input(tmp_path, capsys):
+    folder = tmp_path / "S"
+    folder.mkdir()
+    _image(folder / "a.png")
+    _jpeg(folder / "a.jpg")  # written as S/a.png: the other input
+    before = _tree(folder)
+    status = cli.main(["deblur", str(folder), "--model", "A", "--out", str(folder)])
+    assert status == 2
+    line = _error_line(capsys)
+    assert f"the output {folder / 'a.png'} of {folder / 'a.jpg'} would replace the input" in line
+    assert "nothing was written" in line
+    assert _tree(folder) == before
+
+
+def test_deblur_refuses_two_inputs_with_one_output(tmp_path, capsys):
+    for name in ("x", "y"):
+        _image(tmp_path / name / "a.png")
+    status = cli.main(["deblur", str(tmp_path / "x"), str(tmp_path / "y"), "--model", "A",
+                       "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "would both be written to" in _error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--tile", "200"], "deblur: --tile must be a positive multiple of 128"),
+    (["--overlap", "200"], "deblur: --overlap must be between 0 and --tile / 2 = 128"),
+    (["--bits", "20"], r"deblur: --bits must be an integer in [1, 16], got 20"),
+])
+def test_deblur_option_errors_come_once_before_any_file(tmp_path, capsys, extra, message):
+    for i in range(3):
+        _image(tmp_path / "in" / f"{i}.png", seed=i)
+    status = cli.main(["deblur", str(tmp_path / "in"), "--model", "A", "--out",
+                       str(tmp_path / "out"), *extra])
+    assert status == 2
+    line = _error_line(capsys)  # exactly one line, not one per file
+    assert message in line and "0.png" not in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_deblur_keeps_existing_outputs_unless_overwrite(tmp_path, capsys):
+    src = _image(tmp_path / "in" / "a.png")
+    _image(tmp_path / "in" / "b.png", seed=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"earlier result")
+    args = ["deblur", str(tmp_path / "in"), "--model", "filter-unpaired-A", "--out", str(out),
+            "--tile", "128", "--quiet"]
+    assert cli.main(args) == 0
+    captured = capsys.readouterr()
+    assert "kept 1 existing output(s) (pass --overwrite to replace them): a.png" in captured.out
+    assert (out / "a.png").read_bytes() == b"earlier result"
+    assert images.read_image(out / "b.png").shape == (128, 140)
+    assert cli.main(args + ["--overwrite"]) == 0
+    assert images.read_image(out / "a.png").shape == images.read_image(src).shape
+    assert "deblurred 2 image(s)" in capsys.readouterr().out
+
+
+def test_deblur_progress_bar_on_stderr_and_quiet(tmp_path, capsys):
+    _image(tmp_path / "in" / "a.png")
+    args = ["deblur", str(tmp_path / "in"), "--model", "A", "--tile", "128", "--out"]
+    assert cli.main(args + [str(tmp_path / "o1")]) == 0
+    captured = capsys.readouterr()
+    assert "deblur: 100%" in captured.err and "1/1" in captured.err
+    assert "a.png ->" in captured.out
+    assert cli.main(args + [str(tmp_path / "o2"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_deblur_unknown_model_name(tmp_path, capsys):
+    _image(tmp_path / "a.png")
+    assert cli.main(["deblur", str(tmp_path / "a.png"), "--model", "cyclegan-B",
+                     "--out", str(tmp_path / "out")]) == 2
+    assert "unknown model 'cyclegan-B'; expected one of A, B, C" in _error_line(capsys)
+
+
+def test_deblur_foreign_weights_are_one_line(tmp_path, capsys):
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs)).save(
+        tmp_path / "random.keras")
+    _image(tmp_path / "a.png")
+    assert cli.main(["deblur", str(tmp_path / "a.png"), "--weights",
+                     str(tmp_path / "random.keras"), "--out", str(tmp_path / "out")]) == 2
+    line = _error_line(capsys)
+    assert "random.keras is a Keras model but not a semgan generator" in line
+    assert "\x1b" not in line and not (tmp_path / "out").exists()
+
+
+def test_tensorflow_start_up_logs_are_hidden(tmp_path):
+    _image(tmp_path / "a.png")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    command = [sys.executable, "-m", "semgan_core", "deblur", str(tmp_path / "a.png"),
+               "--model", "A", "--tile", "128", "--quiet"]
+    proc = subprocess.run(command + ["--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    for noise in ("cuInit", "I0000", "E0000", "absl::InitializeLog"):
+        assert noise not in proc.stderr
+    verbose = subprocess.run([sys.executable, "-m", "semgan_core", "--verbose", *command[3:],
+                              "--out", str(tmp_path / "out2")], capture_output=True,
+                             text=True, env=env, timeout=300)
+    assert verbose.returncode == 0 and "I0000" in verbose.stderr  # what this test guards

@@ -11,7 +11,7 @@ import tifffile
 from PIL import Image
 from scipy import ndimage
 
-from semgan_core import images, realdata
+from semgan_core import databar, images, realdata
 
 SIDE = 128  # images.MIN_SIDE: the smallest image read_image accepts by default
 
@@ -153,9 +153,9 @@ def test_find_databar_on_real_images(path, expected):
     if path is None:
         pytest.skip(realdata.missing_reason())
     image = images.read_image(path)
-    assert images.find_databar(image) == expected
+    assert databar.find_databar(image) == expected
     if expected is not None:  # the specimen above the bar holds no second bar
-        assert images.find_databar(image[:expected]) is None
+        assert databar.find_databar(image[:expected]) is None
 
 
 def test_real_bars_are_where_sources_md_says():
@@ -169,13 +169,13 @@ def test_real_bars_are_where_sources_md_says():
 
 @pytest.mark.parametrize("level", [0.0, 1.0])
 def test_find_databar_synthetic_bars(level):
-    assert images.find_databar(_with_bar(100, level=level)) == 100
-    assert images.find_databar(_with_bar(100, level=level).astype(np.float64)) == 100
+    assert databar.find_databar(_with_bar(100, level=level)) == 100
+    assert databar.find_databar(_with_bar(100, level=level).astype(np.float64)) == 100
     # a box narrower than the image, with specimen rows below it (like the SiO2 images)
     boxed = _with_bar(100, shape=(SIDE, 160), level=level, box=(120, (20, 140)))
-    assert images.find_databar(boxed) == 100
+    assert databar.find_databar(boxed) == 100
     as_uint8 = np.round(_with_bar(110, level=level) * 255).astype(np.uint8)
-    assert images.find_databar(as_uint8) == 110
+    assert databar.find_databar(as_uint8) == 110
 
 
 def _bar_free():
@@ -203,7 +203,7 @@ def _bar_free():
 
 @pytest.mark.parametrize("name", list(_bar_free()))
 def test_find_databar_none_without_bar(name):
-    assert images.find_databar(_bar_free()[name]) is None
+    assert databar.find_databar(_bar_free()[name]) is None
 
 
 def test_find_databar_none_on_synth_micrographs():
@@ -211,7 +211,7 @@ def test_find_databar_none_on_synth_micrographs():
 
     for i, kind in enumerate(synth.KINDS):
         image, _ = synth.micrograph(256, kind=kind, rng=i)
-        assert images.find_databar(image) is None, kind
+        assert databar.find_databar(image) is None, kind
 
 
 def test_crop_databar(tmp_path):
@@ -371,7 +371,7 @@ def test_write_is_atomic(tmp_path, monkeypatch, ext, writer):
     path = images.write_image(tmp_path / f"keep{ext}", _random())
     before = path.read_bytes()
 
-    def broken(tmp, pixels):
+    def broken(tmp, pixels, *tags):
         with open(tmp, "wb") as fh:
             fh.write(b"partial data")
         raise OSError("disk full")
@@ -415,10 +415,12 @@ def test_model_range_tensorflow():
 
 
 def test_module_does_not_import_tensorflow():
-    code = "import sys, semgan_core.images; sys.exit('tensorflow' in sys.modules)"
+    code = ("import sys, semgan_core.images, semgan_core.databar, semgan_core.tiffmeta, "
+            "semgan_core.infer, semgan_core.batch; sys.exit('tensorflow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_docstring_examples():
-    result = doctest.testmod(images, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", [images, databar])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

@@ -1,4 +1,4 @@
-"""Tests of semgan_core.infer: tiled inference, loading generators, files, the CLI."""
+"""Tests of semgan_core.infer: tiled inference, files (bit depth, info bar), the CLI."""
 
 import warnings
 
@@ -10,7 +10,7 @@ from scipy import ndimage
 
 import keras
 
-from semgan_core import cli, images, infer, models
+from semgan_core import cli, databar, generators, images, infer, models, tiffmeta
 
 
 def identity(batch):
@@ -30,8 +30,8 @@ def generator():
 @pytest.fixture(scope="module")
 def generator_file(generator, tmp_path_factory):
     path = tmp_path_factory.mktemp("weights") / "G.keras"
-    generator.save(path)
-    return path
+    return generators.save_generator(generator, path, metadata={
+        "generator": "unet", "mode": "unpaired", "degradation": "A", "recipe": "paper"})
 
 
 def ramp(shape, seed=0):
@@ -43,7 +43,7 @@ def with_bar(shape=(128, 160), row=112):
     image = ramp(shape) * 0.6 + 0.2
     image[row:] = 0.0
     image[row + 4:row + 12:2, 10:60] = 1.0  # "text"
-    assert images.find_databar(image) == row
+    assert databar.find_databar(image) == row
     return image
 
 
@@ -83,8 +83,8 @@ def test_blending_is_seamless_for_a_shift_invariant_model():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(tile=200), "multiple of 128"),
-    (dict(tile=64), r"tile must be an integer >= 128"),
+    (dict(tile=200), "tile must be a positive multiple of 128"),
+    (dict(tile=64), r"tile must be a positive multiple of 128 .*got 64"),
     (dict(overlap=129), "overlap must be between 0 and tile / 2"),
     (dict(batch_size=0), "batch_size must be an integer >= 1"),
 ])
@@ -100,39 +100,6 @@ def test_deblur_rejects_bad_images_and_models():
         infer.deblur(identity, ramp((2, 32, 32)))
     with pytest.raises(ValueError, match="must return its input's shape"):
         infer.deblur(lambda b: b[:, :64], ramp((32, 32)), tile=128)
-
-
-# --- load_generator ---------------------------------------------------------------------
-
-def test_load_generator_round_trips_keras_and_weights_files(generator, generator_file,
-                                                            tmp_path):
-    batch = images.to_model_range(ramp((1, 128, 128)))[..., None]
-
-    def same(model):  # eager calls: cheaper than tracing predict for each model
-        np.testing.assert_allclose(np.asarray(model(batch, training=False)),
-                                   np.asarray(generator(batch, training=False)), atol=1e-6)
-
-    same(infer.load_generator(generator_file))
-    weights = tmp_path / "G.weights.h5"
-    generator.save_weights(weights)
-    with pytest.raises(ValueError, match="pass width="):
-        infer.load_generator(weights)
-    same(infer.load_generator(weights, width=0.0625))
-    with warnings.catch_warnings():  # keras warns about each layer it cannot fill
-        warnings.simplefilter("ignore")
-        with pytest.raises(ValueError, match=r"cannot load .*G\.weights\.h5"):
-            infer.load_generator(weights, width=0.125)
-
-
-def test_load_generator_errors_name_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such file: .*missing.keras"):
-        infer.load_generator(tmp_path / "missing.keras")
-    (tmp_path / "g.pt").write_bytes(b"x")
-    with pytest.raises(ValueError, match=r"g\.pt: expected a .keras or .weights.h5"):
-        infer.load_generator(tmp_path / "g.pt")
-    (tmp_path / "bad.keras").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match=r"cannot load .*bad\.keras"):
-        infer.load_generator(tmp_path / "bad.keras")
 
 
 # --- deblur_file ------------------------------------------------------------------------
@@ -172,11 +139,92 @@ def test_deblur_file_never_overwrites_its_input(tmp_path):
     before = src.read_bytes()
     with pytest.raises(ValueError, match="refusing to overwrite the input"):
         infer.deblur_file(invert, src, src)
-    with pytest.raises(ValueError, match="unsupported output extension '.jpg'"):
+    with pytest.raises(ValueError, match=r"output extension='\.jpg' is not allowed; "
+                                         r"expected one of '\.tif', '\.tiff', '\.png'"):
         infer.deblur_file(invert, src, tmp_path / "out.jpg")
-    with pytest.raises(ValueError, match="bit_depth must be None, 8 or 16"):
+    with pytest.raises(ValueError, match="bit_depth=12 is not allowed; expected one of "
+                                         "None, 8, 16"):
         infer.deblur_file(invert, src, tmp_path / "out.png", bit_depth=12)
     assert src.read_bytes() == before
+
+
+def sharpen(batch):  # a shift-invariant model that rings: unsharp masking, per tile
+    blurred = ndimage.uniform_filter(batch, size=(1, 7, 7, 1), mode="reflect")
+    return np.clip(batch + 2.0 * (batch - blurred), -1, 1)
+
+
+def test_twelve_bit_data_keeps_its_range(tmp_path):
+    rng = np.random.default_rng(0)
+    smooth = ndimage.gaussian_filter(rng.random((160, 150)), 4)
+    smooth = 0.1 + 0.9 * (smooth - smooth.min()) / np.ptp(smooth)  # max 4095, min ~410
+    pixels = np.round(smooth * 4095).astype(np.uint16)
+    src = tmp_path / "dark12.tif"
+    tifffile.imwrite(src, pixels)
+    assert images.stored_depth(src, bits="auto") == (16, 12)
+    same = tifffile.imread(infer.deblur_file(identity, src, tmp_path / "id.tif", tile=128))
+    assert same.dtype == np.uint16 and np.abs(same.astype(int) - pixels).max() <= 1
+    model = generators.load_shipped("filter-unpaired-B")
+    out = tifffile.imread(infer.deblur_file(model, src, tmp_path / "out.tif", tile=128))
+    assert out.max() <= 4095 and out.max() > 3000  # the 12-bit range, not 16-bit
+    stretched = tmp_path / "full16.tif"  # the same image over the full 16-bit range
+    tifffile.imwrite(stretched, np.round(smooth * 65535).astype(np.uint16))
+    full = tifffile.imread(infer.deblur_file(model, stretched, tmp_path / "f.tif", tile=128))
+    assert np.abs(out / 4095 - full / 65535).max() < 1 / 255  # the same restoration
+    assert np.mean(out == 0) < 0.02  # no mass clipping to black
+    dark = tifffile.imread(infer.deblur_file(model, src, tmp_path / "dark.tif", bits=16,
+                                             tile=128))
+    assert np.mean(dark == 0) > 0.2  # read as 16-bit it is nearly black: what this guards
+    full = tifffile.imread(infer.deblur_file(identity, src, tmp_path / "full.tif", bits=16,
+                                             tile=128))
+    np.testing.assert_array_equal(full, pixels)  # bits=16: the old full-range reading
+
+
+def test_bits_below_the_data_are_refused(tmp_path):
+    src = tmp_path / "twelve.tif"
+    tifffile.imwrite(src, np.full((128, 128), 4095, np.uint16))
+    with pytest.raises(ValueError, match=r"twelve\.tif holds values up to 4095, above the "
+                                         r"10-bit maximum 1023"):
+        infer.deblur_file(identity, src, tmp_path / "out.tif", bits=10)
+    with pytest.raises(ValueError, match=r"deblur_file: bits must be an integer in \[1, 16\]"):
+        infer.deblur_file(identity, src, tmp_path / "out.tif", bits=17)
+
+
+def _bar_with_border(shape=(200, 170), top=160, border=4):
+    """A smooth specimen over a white frame line (``border`` rows) and a black bar."""
+    rng = np.random.default_rng(1)
+    image = ndimage.gaussian_filter(rng.random(shape), 2)
+    image = (0.2 + 0.6 * (image - image.min()) / np.ptp(image)).astype(np.float32)
+    image[top - border:top] = 1.0
+    image[top:] = 0.0
+    image[top + 4:top + 30:3, 10:90:4] = 1.0  # "text"
+    return image, top - border
+
+
+def test_info_bar_and_its_border_pass_through_untouched(tmp_path):
+    image, bar = _bar_with_border()
+    assert databar.bar_top(image) == bar
+    src = images.write_image(tmp_path / "bar.tif", image, bit_depth=16)
+    pixels = tifffile.imread(src)
+    out = tifffile.imread(infer.deblur_file(sharpen, src, tmp_path / "out.tif", tile=128))
+    np.testing.assert_array_equal(out[bar:], pixels[bar:])  # bar rows bit-identical
+    specimen = images.read_image(src)[:bar]
+    alone = np.round(infer.deblur(sharpen, specimen, tile=128) * 65535).astype(np.uint16)
+    np.testing.assert_array_equal(out[:bar], alone)  # rows above: as if no bar existed
+    naive = np.round(infer.deblur(sharpen, images.read_image(src), tile=128) * 65535)
+    assert np.abs(naive[bar - 3:bar] - alone[bar - 3:]).max() > 1000  # what it guards
+
+
+def test_tiff_tags_survive_deblur_file(tmp_path):
+    cz_sem = b"\r\n0\r\nAP_PIXEL_SIZE\r\nPixel Size = 2.5 nm\r\nAP_WD\r\nWD = 5.0 mm\r\n\x00"
+    pixels = np.round(_bar_with_border()[0] * 255).astype(np.uint8)
+    src = tmp_path / "zeiss.tif"
+    tifffile.imwrite(src, pixels, resolution=((4, 1), (4, 1)), resolutionunit=3,
+                     metadata=None, extratags=[(34118, 1, len(cz_sem), cz_sem, True)])
+    out = infer.deblur_file(sharpen, src, tmp_path / "out.tif", tile=128)
+    before, after = tiffmeta.stored_tags(src), tiffmeta.stored_tags(out)
+    for code in (34118, 282, 283, 296):
+        assert after[code] == before[code], code
+    assert tifffile.imread(out).dtype == np.uint8
 
 
 # --- CLI --------------------------------------------------------------------------------
@@ -200,7 +248,8 @@ def test_cli_deblur_bad_file_in_the_middle(generator_file, tmp_path, capsys):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
     good2 = images.write_image(tmp_path / "good2.png", ramp((128, 128)))
     status = cli.main(["deblur", str(good1), str(bad), str(good2), "--weights",
-                       str(generator_file), "--out", str(tmp_path / "out"), "--tile", "128"])
+                       str(generator_file), "--out", str(tmp_path / "out"), "--tile", "128",
+                       "--quiet"])
     captured = capsys.readouterr()
     assert status == 2
     errors = captured.err.strip().splitlines()

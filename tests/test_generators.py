@@ -1,0 +1,148 @@
+"""Tests of semgan_core.generators: the one saver and loader, and the shipped models."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import keras
+
+from semgan_core import filtergen, generators, images, models
+
+META = {"generator": "unet", "mode": "unpaired", "degradation": "B", "recipe": "paper"}
+
+
+@pytest.fixture(scope="module")
+def generator():
+    keras.utils.set_random_seed(0)
+    return models.build_generator(0.0625)
+
+
+@pytest.fixture(scope="module")
+def generator_file(generator, tmp_path_factory):
+    path = tmp_path_factory.mktemp("weights") / "G.keras"
+    return generators.save_generator(generator, path, metadata=META)
+
+
+def _batch():
+    rng = np.random.default_rng(0)
+    return images.to_model_range(rng.random((1, 128, 128), dtype=np.float32))[..., None]
+
+
+def test_save_and_load_round_trip(generator, generator_file):
+    loaded = generators.load_generator(generator_file)
+    np.testing.assert_allclose(np.asarray(loaded(_batch(), training=False)),
+                               np.asarray(generator(_batch(), training=False)), atol=1e-6)
+    meta = generators.read_metadata(generator_file)
+    assert meta["format"] == generators.FORMAT and meta["degradation"] == "B"
+    assert meta["name"] == "unet-cyclegan" and meta["label"] == "U-Net CycleGAN (paper)"
+    assert meta["semgan_version"]
+    assert [p.name for p in generator_file.parent.iterdir()] == ["G.keras"]  # no temp file
+
+
+def test_save_refuses_bad_metadata_and_names(generator, tmp_path):
+    with pytest.raises(ValueError, match=r"metadata\['mode'\] must be one of 'unpaired', "
+                                         r"'paired', got 'cyclegan'"):
+        generators.save_generator(generator, tmp_path / "g.keras",
+                                  metadata={**META, "mode": "cyclegan"})
+    with pytest.raises(ValueError, match=r"g\.h5: the file name must end in \.keras"):
+        generators.save_generator(generator, tmp_path / "g.h5", metadata=META)
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        generators.save_generator(generator, tmp_path / "g.keras", metadata=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"load_generator: no such file: .*none\.keras"):
+        generators.load_generator(tmp_path / "none.keras")
+
+
+@pytest.mark.parametrize("content", [b"not a zip", "half"])
+def test_truncated_or_corrupt_archive(generator_file, tmp_path, content):
+    bad = tmp_path / "bad.keras"
+    data = generator_file.read_bytes()
+    bad.write_bytes(data[: len(data) // 2] if content == "half" else content)
+    with pytest.raises(ValueError) as info:
+        generators.load_generator(bad)
+    message = str(info.value)
+    assert "bad.keras is not a valid .keras archive (truncated or corrupt)" in message
+    assert "\n" not in message and "\x1b" not in message
+
+
+def test_foreign_keras_model_is_refused_before_use(tmp_path):
+    inputs = keras.Input((None, None, 1))
+    conv = keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs))
+    conv.save(tmp_path / "conv.keras")
+    with pytest.raises(ValueError, match=r"conv\.keras is a Keras model but not a semgan "
+                                         r"generator: it has layers InputLayer, Conv2D and "
+                                         r"no semgan metadata"):
+        generators.load_generator(tmp_path / "conv.keras")
+    dense = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    path = generators.save_generator(dense, tmp_path / "dense.keras", metadata=META)
+    with pytest.raises(ValueError, match=r"dense\.keras is a Keras model but not a semgan "
+                                         r"generator: .* layers Dense that semgan's "
+                                         r"generators do not use"):
+        generators.load_generator(path)
+
+
+def test_unknown_metadata_format(generator_file, tmp_path):
+    path = _copy(generator_file, tmp_path / "g.keras")
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members[generators.MEMBER] = json.dumps({**META, "format": "other/9"}).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"format 'other/9' is not understood"):
+        generators.load_generator(path)
+
+
+def _copy(source, target):
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+def test_keras_errors_are_one_line_without_ansi(generator_file, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise ValueError("\x1b[1mRequested the deserialization of a Lambda\x1b[0m\nline two")
+
+    monkeypatch.setattr(keras.saving, "load_model", fail)
+    with pytest.raises(ValueError) as info:
+        generators.load_generator(generator_file)
+    assert str(info.value).endswith("ValueError: Requested the deserialization of a Lambda "
+                                    "line two")
+    assert "\x1b" not in str(info.value)
+
+
+def test_write_metadata_keeps_the_weights(generator_file, tmp_path):
+    path = _copy(generator_file, tmp_path / "copy.keras")
+    generators.write_metadata(path, {**META, "degradation": "C", "note": "x"})
+    with zipfile.ZipFile(generator_file) as a, zipfile.ZipFile(path) as b:
+        assert a.read("model.weights.h5") == b.read("model.weights.h5")
+    assert generators.read_metadata(path)["degradation"] == "C"
+
+
+def test_layer_classes_cover_every_generator():
+    built = [models.build_generator(0.0625), filtergen.build_filter_generator(5),
+             filtergen.build_filter_generator(5, tone="none")]
+    for model in built:
+        assert {type(layer).__name__ for layer in model.layers} <= generators.LAYER_CLASSES
+
+
+@pytest.mark.parametrize("name", sorted(generators.SHIPPED))
+def test_shipped_models_load_with_their_metadata(name):
+    path = generators.shipped_path(name)
+    meta = generators.read_metadata(path)
+    assert f"{meta['name']}-{meta['degradation']}" == name
+    assert meta["generator"] == "filter" and path.name == generators.SHIPPED[name]
+    model = generators.load_shipped(name)
+    assert model(_batch()).shape == (1, 128, 128, 1)
+
+
+def test_shipped_names_and_defaults():
+    assert generators.shipped_path("A") == generators.shipped_path("filter-unpaired-A")
+    assert generators.shipped_path("filter-paired-C").name == "filter_paired_C.keras"
+    with pytest.raises(ValueError, match=r"unknown model 'cyclegan-A'; expected one of A, "
+                                         r"B, C, filter-unpaired-A"):
+        generators.shipped_path("cyclegan-A")
