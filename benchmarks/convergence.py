@@ -5,10 +5,10 @@ Run from the repository root::
     python benchmarks/convergence.py --data data/A-val --variants paper residual \\
         --steps 2000 --eval-every 200 --seeds 0 1 --out results/convergence-A
 
-The dataset needs a validation split (``data.make_dataset(..., val_fraction=0.1)``);
+The dataset needs a validation split (``datasets.make_dataset(..., val_fraction=0.1)``);
 ``--make-data`` builds one at ``--data`` first if that folder does not exist (synthetic
-sources, ``--recipe``, ``--n-crops``, ``--val-fraction``). Variants are the names of
-``semgan_core.convergence.VARIANTS`` (``--list`` shows them); ``--set key=value`` adds
+sources, ``--degradation``, ``--n-crops``, ``--val-fraction``). Variants are the names of
+``semgan_core.study.variants.VARIANTS`` (``--list`` shows them); ``--set key=value`` adds
 config overrides common to all. Prints one row per (variant, seed) -- final PSNR / SSIM
 on the validation pairs, best PSNR and its step, training seconds -- and the reference
 lines, and writes ``OUT/convergence.json`` and ``OUT/convergence.png``. Running the same
@@ -24,14 +24,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from semgan_core import config, convergence, data  # noqa: E402
+from semgan_core import config, datasets, plotting  # noqa: E402
+from semgan_core.study import harness  # noqa: E402
+from semgan_core.study.variants import VARIANTS  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, help="dataset folder with a validation split")
     p.add_argument("--variants", nargs="+", default=["paper", "residual"],
-                   choices=sorted(convergence.VARIANTS), metavar="NAME",
+                   choices=sorted(VARIANTS), metavar="NAME",
                    help="variants to train (default: paper residual; --list shows all)")
     p.add_argument("--profile", default="book", choices=config.PROFILES)
     p.add_argument("--steps", type=int, default=2000)
@@ -45,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="keep each run's checkpoints after scoring (large)")
     p.add_argument("--make-data", action="store_true",
                    help="build a synthetic dataset at --data first if it does not exist")
-    p.add_argument("--recipe", default="A", choices=("A", "B", "C"))
+    p.add_argument("--degradation", default="A", choices=("A", "B", "C"))
     p.add_argument("--n-crops", type=int, default=400)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--list", action="store_true", help="list the variants and exit")
@@ -55,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 def _print_table(study) -> None:
     print(f"{'variant':<32} {'seed':>4} {'steps':>6} {'PSNR':>7} {'SSIM':>7} "
           f"{'best PSNR':>9} {'@step':>6} {'seconds':>8}")
-    for row in convergence.summary_table(study):
+    for row in harness.summary_table(study):
         print(f"{row['variant']:<32} {row['seed']:>4} {row['steps']:>6} {row['psnr']:>7.2f} "
               f"{row['ssim']:>7.4f} {row['best_psnr']:>9.2f} {row['best_step']:>6} "
               f"{row['seconds']:>8.1f}")
@@ -67,7 +69,7 @@ def _print_table(study) -> None:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.list:
-        for name, overrides in convergence.VARIANTS.items():
+        for name, overrides in VARIANTS.items():
             print(f"{name:<32} {overrides}")
         return 0
     if args.data is None:
@@ -75,10 +77,10 @@ def main(argv=None) -> int:
         return 2
     try:
         if args.make_data and not args.data.exists():
-            data.make_dataset(args.data, recipe=args.recipe, n_crops=args.n_crops,
-                              val_fraction=args.val_fraction)
-        study = convergence.run_variants(
-            args.data, {name: convergence.VARIANTS[name] for name in args.variants},
+            datasets.make_dataset(args.data, degradation=args.degradation, n_crops=args.n_crops,
+                                  val_fraction=args.val_fraction)
+        study = harness.run_variants(
+            args.data, {name: VARIANTS[name] for name in args.variants},
             profile=args.profile, steps=args.steps, eval_every=args.eval_every,
             seeds=args.seeds, out_dir=args.out, n_eval=args.n_eval,
             overrides=config.parse_overrides(args.set), prune=not args.keep_checkpoints)
@@ -86,8 +88,8 @@ def main(argv=None) -> int:
         print(f"convergence: error: {exc}", file=sys.stderr)
         return 2
     _print_table(study)
-    convergence.plot_curves(study, args.out / "convergence.png")
-    print(f"wrote {args.out / convergence.FILE_NAME} and {args.out / 'convergence.png'}")
+    plotting.convergence_curves(study, path=args.out / "convergence.png")
+    print(f"wrote {args.out / harness.FILE_NAME} and {args.out / 'convergence.png'}")
     return 0
 
 

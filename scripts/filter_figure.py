@@ -5,10 +5,11 @@ Usage (from the repository root)::
     python scripts/filter_figure.py --generator LABEL=PATH [LABEL=PATH ...] \\
         --out book/filter_response.png
 
-Each PATH is a filter generator (``generator="filter"``, e.g. ``weights/cyclegan_A.keras``);
-its response is averaged over rings of equal spatial frequency and drawn against the
-inverse of recipe A's blur (the 7x7, sigma-1 Gaussian of ``degrade.degrade``), whose
-value is the gain an exact deconvolution would need. Prints the plotted values at a few
+Each PATH is a filter generator (the ``filter`` recipe's, e.g.
+``weights/filter_unpaired_A.keras``); its response is averaged over rings of equal spatial
+frequency and drawn against the inverse of degradation A's blur (the 7x7, sigma-1
+Gaussian of ``kernels.GAUSSIAN``), whose value is the gain an exact deconvolution would
+need. Prints the plotted values at a few
 frequencies as a Markdown table.
 """
 
@@ -25,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from semgan_core import degrade, filtergen, infer, results  # noqa: E402
+from semgan_core import filtergen, generators, kernels, results  # noqa: E402
 
 N = 256
 RINGS = 32
@@ -44,8 +45,8 @@ def radial(response: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def blur_inverse() -> np.ndarray:
-    """1 / |H| of recipe A's kernel on the ``rfft2`` grid of side :data:`N`."""
-    return 1.0 / np.abs(filtergen.kernel_response(degrade.gaussian_kernel(7, 1.0), N))
+    """1 / |H| of degradation A's kernel on the ``rfft2`` grid of side :data:`N`."""
+    return 1.0 / np.abs(filtergen.kernel_response(kernels.gaussian_kernel(7, 1.0), N))
 
 
 def main(argv=None) -> int:
@@ -58,9 +59,9 @@ def main(argv=None) -> int:
         label, _, path = item.partition("=")
         if not path:
             p.error(f"--generator wants LABEL=PATH, got {item!r}")
-        _, response = filtergen.frequency_response(infer.load_generator(path), N)
+        _, response = filtergen.frequency_response(generators.load_generator(path), N)
         curves[label] = radial(response)
-    curves["inverse of recipe A's blur"] = radial(blur_inverse())
+    curves["inverse of degradation A's blur"] = radial(blur_inverse())
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for label, (f, r) in curves.items():
         style = dict(color="black", linestyle="--") if label.startswith("inverse") else {}

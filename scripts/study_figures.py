@@ -5,8 +5,9 @@ Usage (from the repository root, after ``benchmarks/convergence.py`` runs)::
     python scripts/study_figures.py --study STUDY_DIR [STUDY_DIR ...] --out book
 
 For each study folder (``convergence.json`` inside), writes
-``OUT/convergence_<name>.png`` (``<name>`` the folder name after its last '-'). Copies each ``convergence.json`` to
-``OUT/study/<dataset>.json`` (small: the curves and configurations, no weights) and prints
+``OUT/convergence_<name>.png`` (``<name>`` the folder name after its last '-'). Copies
+each ``convergence.json`` to ``OUT/study/<name>.json`` (small: the curves and
+configurations, no weights; variants under their present names) and prints
 one Markdown table row per (dataset, variant, seed): final and best PSNR / SSIM on the
 validation pairs, steps and training seconds, then the reference lines.
 """
@@ -14,7 +15,6 @@ validation pairs, steps and training seconds, then the reference lines.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,7 +22,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from semgan_core import convergence, results  # noqa: E402
+from semgan_core import plotting, results  # noqa: E402
+from semgan_core.study import harness  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -34,11 +35,11 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     refs = []
     for folder in args.study:
-        study = json.loads((folder / convergence.FILE_NAME).read_text())
+        study = harness.read_study(folder)
         name = folder.name.split("-")[-1]
         results.write_json(args.out / "study" / f"{name}.json", study)
-        convergence.plot_curves(study, args.out / f"convergence_{name}.png")
-        for row in convergence.summary_table(study):
+        plotting.convergence_curves(study, path=args.out / f"convergence_{name}.png")
+        for row in harness.summary_table(study):
             print(f"| {name} | {row['variant']} | {row['seed']} | {row['steps']} | "
                   f"{row['psnr']:.2f} | {row['ssim']:.4f} | {row['best_psnr']:.2f} "
                   f"({row['best_step']}) | {row['seconds']:.0f} |")

@@ -13,14 +13,19 @@ stays short. Modules (one concept each):
 ``metrics``  SSIM, PSNR, AG, CON, SF
 ``baselines`` Wiener, Richardson-Lucy, blind deconvolution, constrained least squares
 ``infer``    tiled whole-image inference, loading generators
-``evaluate`` every method over a test set: the paper's tables
+``evaluate`` every method over a test set, and the one test set of a degradation
+``benchmark`` the ``evaluate`` command: shipped generators, test set, tables written
+``bootstrap`` confidence intervals of means and paired gains
+``labels``   method keys and display names (filter-unpaired, filter-paired, ...)
+``tables``   Markdown tables of results
+``verdicts`` the verdict on the paper's claims, built from the tables
 ``config``   profiles (smoke, book, paper) and ``get_config``
 ``train``    the CycleGAN training step and loop
 ``gan``      the trainer's models, optimizers and image pools
 ``checkpoint`` atomic checkpoints, resume and signal handling
 ``runlog``   progress bar, loss CSV, TensorBoard, sample grids
-``convergence`` the convergence study harness
-``plotting`` one function per figure type
+``study``    the convergence study: variant catalogue, harness, scoring
+``plotting`` figures, one function per figure type
 ``results``  result files that record config, seed and versions
 ``cli``      ``python -m semgan_core ...``
 """

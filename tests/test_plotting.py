@@ -177,8 +177,8 @@ def test_convergence_curves_mean_band_and_references(tmp_path):
     assert len(ssim.get_lines()) == 3
     seconds = plotting.convergence_curves(_study(), x="seconds", variants=["paper"])
     assert seconds.axes[0].get_lines()[0].get_xdata().tolist() == [0.0, 2.0]
-    with pytest.raises(ValueError, match="convergence_curves: x must be 'steps' or "
-                                         "'seconds', got 'epochs'"):
+    with pytest.raises(ValueError, match="convergence_curves: x='epochs' is not allowed; "
+                                         "expected one of 'steps', 'seconds'"):
         plotting.convergence_curves(_study(), x="epochs")
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from semgan_core.checks import check_choice
+
 #: Panels of :func:`loss_curves`: title to the loss columns drawn in it.
 LOSS_GROUPS = {
     "generators, eq. 16 total": ("gen_total",),
@@ -118,8 +120,7 @@ def convergence_curves(study, *, x="steps", variants=None, path=None):
     """
     import matplotlib.pyplot as plt
 
-    if x not in ("steps", "seconds"):
-        raise ValueError(f"convergence_curves: x must be 'steps' or 'seconds', got {x!r}")
+    check_choice("convergence_curves", "x", x, ("steps", "seconds"))
     names = list(variants or study["variants"])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     for name in names:
