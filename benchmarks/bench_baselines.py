@@ -6,7 +6,7 @@ Run from anywhere::
                                          [--no-generator]
 
 Every method gets a synthetic micrograph blurred with recipe A and the 7x7 sigma-1
-Gaussian PSF (``degrade.ASSUMED_PSF``) at 256x256 and at 1280x960 (a full SEM frame).
+Gaussian PSF (``kernels.ASSUMED_PSF``) at 256x256 and at 1280x960 (a full SEM frame).
 Each timing is the fastest of ``--repeats`` calls after one warm-up call, so that a
 busy machine inflates it as little as possible; the load average before and after is
 recorded. The generator rows (``models.build_generator`` at width 0.25 and 1.0,
@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from semgan_core import baselines, degrade, results, synth
+from semgan_core import baselines, degrade, kernels, results, synth
 
 SIZES = {"256x256": (256, 256), "1280x960": (960, 1280)}
 GENERATOR_WIDTHS = (0.25, 1.0)
@@ -51,7 +51,7 @@ def _baseline_rows(images, repeats):
     for name, method in baselines.METHODS.items():
         row = {"method": name, "note": ""}
         for label, image in images.items():
-            row[label] = _best_time(lambda: method(image, degrade.ASSUMED_PSF), repeats)
+            row[label] = _best_time(lambda: method(image, kernels.ASSUMED_PSF), repeats)
         rows.append(row)
     return rows
 
@@ -99,7 +99,7 @@ def main(argv=None):
         rows += _generator_rows(images, args.repeats)
     _print_table(rows)
     payload = {"unit": "seconds per image (fastest of repeats after a warm-up)",
-               "psf": "7x7 Gaussian, sigma 1 (degrade.ASSUMED_PSF)",
+               "psf": "7x7 Gaussian, sigma 1 (kernels.ASSUMED_PSF)",
                "repeats": args.repeats, "rows": rows, "cpu_count": os.cpu_count(),
                "processor": platform.processor() or platform.machine(),
                "load_average_before": load_before, "load_average_after": os.getloadavg(),

@@ -1,55 +1,75 @@
-"""Classical deconvolution baselines of the paper (NOTES section 6).
+"""Classical deconvolution baselines of the paper.
 
 Four methods restore a blurred micrograph given a point spread function (PSF): Wiener
 filtering (ref. 42), Richardson-Lucy (ref. 44), constrained least squares with a
 Laplacian regulariser (ref. 45, Gonzalez & Woods) and blind deconvolution (ref. 41:
 Richardson-Lucy updates alternating between image and PSF, as MATLAB ``deconvblind``
 does; the paper runs 10 iterations). Each takes and returns float32 images in [0, 1].
+The paper does not say which PSF the non-blind methods were given; the project reports
+two settings, the "assumed PSF" (``kernels.ASSUMED_PSF``, the 7x7 sigma-1 Gaussian, for
+every image) and the "oracle PSF" (each image's true kernel).
 
 Borders: every method works on the image mirrored by twice the PSF size on each side
-(``numpy.pad(mode="symmetric")``, the ``reflect`` border of ``degrade.convolve``, grown
+(``numpy.pad(mode="symmetric")``, the ``reflect`` border of ``kernels.convolve``, grown
 to a fast FFT length) and crops back, so the periodic FFT (or the zero boundary of
 scikit-image's Richardson-Lucy) puts its artefacts in the discarded margin, not in the
 image. Outputs are clipped to [0, 1].
 
-Default regularisation, chosen once by one rule: the best mean PSNR over a training set
-(:func:`training_pairs`: 16 synthetic micrographs ``synth.micrograph(256, rng=1000 + i)``
-degraded with recipe A, the 7x7 sigma-1 Gaussian, stored as 8-bit), each method given
-``degrade.ASSUMED_PSF``, over the grid ``10 ** np.arange(-6, -0.9, 0.25)`` (quarter
-decades from 1e-6 to 1e-1), with :func:`tune`:
+Default regularisation (the paper's noise-free tables): the best mean PSNR over the
+noise-free training pairs of :func:`semgan_core.tuning.training_pairs` (16 synthetic
+micrographs, degradation A, 8-bit), each method given the assumed PSF, over
+:data:`semgan_core.tuning.TUNING_GRID` (quarter decades from 1e-6 to 1e-1):
+Wiener ``balance`` K = 10**-3.5 (29.66 dB; blurred input 21.71 dB), CLS ``gamma`` =
+10**-4.75 (29.63 dB). Richardson-Lucy keeps 30 iterations and blind deconvolution the
+paper's 10: on nearly noise-free images PSNR still rises with more iterations.
 
-* Wiener ``balance`` K = 10**-3.5 (3.2e-4): 29.66 dB mean PSNR (blurred input 21.71 dB;
-  neighbours 29.40 and 29.48 dB).
-* CLS ``gamma`` = 10**-4.75 (1.8e-5): 29.63 dB (neighbours 29.62 and 29.36 dB).
-* Richardson-Lucy keeps 30 iterations and blind deconvolution the paper's 10: on these
-  nearly noise-free images PSNR still rises with more iterations (first 8 pairs: RL
-  26.7 dB at 30, 28.7 dB at 100; blind 25.5 dB at 10, 27.1 dB at 30): no optimum.
+Noise-aware regularisation (opt-in): ``balance="auto"``, ``gamma="auto"`` and
+``iterations="auto"`` set the parameter from the image's estimated noise
+``sigma_hat = metrics.estimate_noise(image)`` by a power law fitted on noisy training
+pairs (never on test images; :func:`semgan_core.tuning.fit_noise_rules`, re-fitted by
+``python -m semgan_core.tuning``). The law is written in the noise above the
+estimator's reading on noise-free images, ``s = sqrt(max(sigma_hat**2 -
+NOISE_FLOOR**2, 0))`` (blurred structure and 8-bit rounding read as about 0.002):
 
-These values assume almost noise-free input (8-bit rounding only): on noisy
-micrographs larger ones are better.
+* Wiener ``balance = max(WIENER_BALANCE, a * s**b)`` with ``(a, b) = WIENER_RULE``;
+* CLS ``gamma = max(CLS_GAMMA, a * s**b)`` with ``(a, b) = CLS_RULE``;
+* Richardson-Lucy ``iterations = min(RL_ITERATIONS, max(1, round(a * s**b)))`` with
+  ``(a, b) = RL_RULE``.
+
+The floors are the noise-free defaults, so at ``sigma_hat <= NOISE_FLOOR`` "auto"
+returns exactly the defaults.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy.fft import irfft2, next_fast_len, rfft2
 
 from semgan_core import metrics
+from semgan_core.checks import check_choice, check_number, check_positive
 from semgan_core.images import as_image
 
-#: Wiener noise-to-signal ratio K, tuned on recipe A (module notes).
+#: Wiener noise-to-signal ratio K for noise-free input (module notes).
 WIENER_BALANCE = 10**-3.5
-#: CLS Laplacian weight gamma, tuned on recipe A (module notes).
+#: CLS Laplacian weight gamma for noise-free input (module notes).
 CLS_GAMMA = 10**-4.75
-#: The grid the defaults were chosen from (module notes).
-TUNING_GRID = tuple(float(v) for v in 10 ** np.arange(-6, -0.9, 0.25))
+#: Richardson-Lucy iterations for noise-free input.
+RL_ITERATIONS = 30
+#: Estimated noise of noise-free training pairs; noise-aware rules ``(a, b)``:
+#: parameter = a * s**b, s the estimated noise above that floor (module notes).
+NOISE_FLOOR = 0.002393
+WIENER_RULE = (4.575, 1.293)
+CLS_RULE = (8.119, 1.919)
+RL_RULE = (0.09607, -1.361)
 #: The discrete Laplacian P of Gonzalez & Woods' constrained least squares filter.
 LAPLACIAN = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], dtype=np.float64)
 #: Mirror margin in units of the PSF's larger side.
 PAD_FACTOR = 2
 
 __all__ = ["wiener", "richardson_lucy", "constrained_least_squares",
-           "blind_deconvolution", "tune", "METHODS"]
+           "blind_deconvolution", "auto_parameter", "METHODS"]
 
 
 # --- validation and the padded FFT domain ---------------------------------------------
@@ -71,13 +91,57 @@ def _check(func, image, psf, *, psf_name="psf"):
     return image, k / k.sum()
 
 
-def _positive(func, name, value, *, integer=False):
-    ok = isinstance(value, (int, np.integer)) if integer else \
-        isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
-    if not ok or isinstance(value, bool) or value <= 0:
-        kind = "a positive integer" if integer else "a positive finite number"
-        raise ValueError(f"{func}: {name} must be {kind}, got {value!r}")
-    return int(value) if integer else float(value)
+_RULES = {"wiener": ("WIENER_RULE", "WIENER_BALANCE"),
+          "constrained_least_squares": ("CLS_RULE", "CLS_GAMMA"),
+          "richardson_lucy": ("RL_RULE", "RL_ITERATIONS")}
+
+
+def auto_parameter(method, sigma):
+    """The noise-aware parameter of ``method`` at an estimated noise level ``sigma``.
+
+    Parameters
+    ----------
+    method : {'wiener', 'constrained_least_squares', 'richardson_lucy'}
+    sigma : float
+        Estimated noise standard deviation on the [0, 1] scale (>= 0), e.g.
+        ``metrics.estimate_noise(image)``; the rule uses ``s = sqrt(sigma**2 -
+        NOISE_FLOOR**2)`` (0 at or below the floor).
+
+    Returns
+    -------
+    float or int
+        Wiener ``balance`` or CLS ``gamma`` (``max(default, a * s**b)``), or the
+        Richardson-Lucy iteration count (``min(RL_ITERATIONS, max(1, round(a *
+        s**b)))``), with ``(a, b)`` the method's rule; the default at ``s = 0``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or a negative or non-finite ``sigma``.
+
+    Examples
+    --------
+    >>> auto_parameter("wiener", 0.0) == WIENER_BALANCE
+    True
+    """
+    check_choice("auto_parameter", "method", method, tuple(_RULES))
+    sigma = check_number("auto_parameter", "sigma", sigma, low=0)
+    (a, b), default = (globals()[name] for name in _RULES[method])
+    s = math.sqrt(max(sigma**2 - NOISE_FLOOR**2, 0.0))
+    if s == 0:
+        return default
+    if method == "richardson_lucy":
+        return int(min(default, max(1, round(a * s**b))))
+    return float(max(default, a * s**b))
+
+
+def _parameter(func, name, value, image):
+    """A positive parameter, or ``'auto'``: :func:`auto_parameter` at the image's noise."""
+    if isinstance(value, str) and value == "auto":
+        return auto_parameter(func, metrics.estimate_noise(image))
+    if isinstance(value, str):
+        raise ValueError(f"{func}: {name} must be a positive number or 'auto', got {value!r}")
+    return check_positive(func, name, value, integer=name == "iterations")
 
 
 def _pad(image, psf):
@@ -132,9 +196,10 @@ def wiener(image, psf, *, balance=WIENER_BALANCE):
     psf : ndarray, shape (p, q)
         Non-negative blur kernel, centre at index (p // 2, q // 2); normalised to sum 1
         here. Not larger than the image.
-    balance : float, optional
+    balance : float or 'auto', optional
         K, the constant noise-to-signal power ratio (> 0). Default `WIENER_BALANCE`,
-        tuned on recipe A (module notes).
+        tuned on noise-free degradation A (module notes). ``'auto'``: set from the
+        image's estimated noise by `WIENER_RULE` (:func:`auto_parameter`).
 
     Returns
     -------
@@ -145,6 +210,8 @@ def wiener(image, psf, *, balance=WIENER_BALANCE):
     ValueError
         For an invalid image or PSF (wrong shape, negative values, zero sum, NaN) or a
         non-positive ``balance``.
+    TypeError
+        For a ``balance`` that is neither a number nor ``'auto'``.
 
     Notes
     -----
@@ -154,13 +221,13 @@ def wiener(image, psf, *, balance=WIENER_BALANCE):
 
     Examples
     --------
-    >>> from semgan_core import degrade
-    >>> blurred = degrade.convolve(np.eye(32, dtype=np.float32), degrade.ASSUMED_PSF)
-    >>> wiener(blurred, degrade.ASSUMED_PSF).shape
+    >>> from semgan_core import kernels
+    >>> blurred = kernels.convolve(np.eye(32, dtype=np.float32), kernels.ASSUMED_PSF)
+    >>> wiener(blurred, kernels.ASSUMED_PSF, balance="auto").shape
     (32, 32)
     """
     image, psf = _check("wiener", image, psf)
-    balance = _positive("wiener", "balance", balance)
+    balance = _parameter("wiener", "balance", balance, image)
     return _regularised_inverse(image, psf, balance, None)
 
 
@@ -173,9 +240,10 @@ def constrained_least_squares(image, psf, *, gamma=CLS_GAMMA):
         The blurred image.
     psf : ndarray, shape (p, q)
         As in :func:`wiener`.
-    gamma : float, optional
+    gamma : float or 'auto', optional
         Weight of the Laplacian smoothness term (> 0). Default `CLS_GAMMA`, tuned on
-        recipe A (module notes).
+        noise-free degradation A (module notes). ``'auto'``: from the estimated noise
+        by `CLS_RULE`.
 
     Returns
     -------
@@ -193,11 +261,11 @@ def constrained_least_squares(image, psf, *, gamma=CLS_GAMMA):
     clip=False)`` (whose default regulariser is that Laplacian) cropped.
     """
     image, psf = _check("constrained_least_squares", image, psf)
-    gamma = _positive("constrained_least_squares", "gamma", gamma)
+    gamma = _parameter("constrained_least_squares", "gamma", gamma, image)
     return _regularised_inverse(image, psf, gamma, LAPLACIAN)
 
 
-def richardson_lucy(image, psf, *, iterations=30):
+def richardson_lucy(image, psf, *, iterations=RL_ITERATIONS):
     """Richardson-Lucy deconvolution (ref. 44).
 
     Parameters
@@ -206,8 +274,10 @@ def richardson_lucy(image, psf, *, iterations=30):
         The blurred image.
     psf : ndarray, shape (p, q)
         As in :func:`wiener`.
-    iterations : int, optional
+    iterations : int or 'auto', optional
         Number of multiplicative updates (>= 1), starting from a flat 0.5 image.
+        Default `RL_ITERATIONS` (30). ``'auto'``: from the estimated noise by
+        `RL_RULE` (fewer on noisier images: the iterations amplify noise).
 
     Returns
     -------
@@ -226,7 +296,7 @@ def richardson_lucy(image, psf, *, iterations=30):
     faster at 1280x960 (one OTF instead of a fresh FFT convolution per step).
     """
     image, psf = _check("richardson_lucy", image, psf)
-    iterations = _positive("richardson_lucy", "iterations", iterations, integer=True)
+    iterations = _parameter("richardson_lucy", "iterations", iterations, image)
     padded, crop = _pad(image, psf)
     otf = _otf(psf, padded.shape).astype(np.complex64)
     estimate = np.full(padded.shape, 0.5, dtype=np.float32)
@@ -291,14 +361,14 @@ def blind_deconvolution(image, psf0, *, iterations=10):
 
     Examples
     --------
-    >>> from semgan_core import degrade
-    >>> blurred = degrade.convolve(np.eye(32, dtype=np.float32), degrade.ASSUMED_PSF)
+    >>> from semgan_core import kernels
+    >>> blurred = kernels.convolve(np.eye(32, dtype=np.float32), kernels.ASSUMED_PSF)
     >>> restored, psf = blind_deconvolution(blurred, np.ones((5, 5)))
     >>> psf.shape, round(float(psf.sum()), 6)
     ((5, 5), 1.0)
     """
     image, psf = _check("blind_deconvolution", image, psf0, psf_name="psf0")
-    iterations = _positive("blind_deconvolution", "iterations", iterations, integer=True)
+    iterations = check_positive("blind_deconvolution", "iterations", iterations, integer=True)
     padded, crop = _pad(image, psf)
     estimate = padded.copy()
     for _ in range(iterations):
@@ -306,86 +376,7 @@ def blind_deconvolution(image, psf0, *, iterations=10):
     return _finish(estimate, crop), psf.astype(np.float32)
 
 
-# --- choosing the defaults ----------------------------------------------------------------
-
-#: The methods by name, and the keyword :func:`tune` varies for each.
+#: The methods by name.
 METHODS = {"wiener": wiener, "richardson_lucy": richardson_lucy,
            "constrained_least_squares": constrained_least_squares,
            "blind_deconvolution": blind_deconvolution}
-_TUNED_KEYWORD = {"wiener": "balance", "richardson_lucy": "iterations",
-                  "constrained_least_squares": "gamma", "blind_deconvolution": "iterations"}
-
-
-def training_pairs(n=16, *, size=256, recipe="A", seed=1000):
-    """The synthetic training set the defaults were tuned on (module notes).
-
-    Parameters
-    ----------
-    n : int, optional
-        Number of pairs; image ``i`` is ``synth.micrograph(size, rng=seed + i)``.
-    size : int, optional
-        Side of each image.
-    recipe : {'A', 'B', 'C'}, optional
-        Degradation recipe, ``degrade.degrade(clean, recipe, rng=seed + i)``.
-    seed : int, optional
-        First seed (1000 keeps the set apart from the datasets' default seed 0).
-
-    Returns
-    -------
-    blurred, clean : ndarray, shape (n, size, size), float32 in [0, 1]
-        Both rounded to 8-bit levels, as the datasets store them.
-    """
-    from semgan_core import degrade, synth
-
-    clean = np.stack([synth.micrograph(size, rng=seed + i)[0] for i in range(n)])
-    blurred = np.stack([degrade.degrade(c, recipe, rng=seed + i)[0] for i, c in
-                        enumerate(clean)])
-    levels = np.float32(255)
-    return np.round(blurred * levels) / levels, np.round(clean * levels) / levels
-
-
-def tune(method, blurred, clean, psf, grid):
-    """Grid-search one method's parameter for the best mean PSNR over training pairs.
-
-    Parameters
-    ----------
-    method : {'wiener', 'constrained_least_squares', 'richardson_lucy', \
-'blind_deconvolution'}
-        The parameter varied is ``balance``, ``gamma`` or ``iterations`` respectively.
-    blurred, clean : sequence of ndarray, shape (H, W), float32 in [0, 1]
-        Training pairs (e.g. from :func:`training_pairs`), same length.
-    psf : ndarray
-        The PSF given to the method (``psf0`` for the blind one).
-    grid : sequence of float or int
-        Candidate values, tried in order; ties go to the first.
-
-    Returns
-    -------
-    best : float or int
-        The grid value with the highest mean PSNR.
-    results : list of dict
-        ``{"value": v, "psnr": mean PSNR in dB}`` per grid value, in grid order.
-
-    Raises
-    ------
-    ValueError
-        For an unknown method, an empty grid or training set, or unequal lengths.
-    """
-    if method not in _TUNED_KEYWORD:
-        raise ValueError(f"tune: method must be one of {sorted(_TUNED_KEYWORD)}, "
-                         f"got {method!r}")
-    if len(grid) == 0 or len(blurred) == 0 or len(blurred) != len(clean):
-        raise ValueError(f"tune: need a non-empty grid and equal, non-zero numbers of "
-                         f"blurred and clean images, got {len(grid)} grid values, "
-                         f"{len(blurred)} blurred and {len(clean)} clean")
-    func, keyword = METHODS[method], _TUNED_KEYWORD[method]
-    results = []
-    for value in grid:
-        scores = []
-        for b, c in zip(blurred, clean):
-            restored = func(b, psf, **{keyword: value})
-            restored = restored[0] if isinstance(restored, tuple) else restored
-            scores.append(metrics.psnr(c, restored))
-        results.append({"value": value, "psnr": float(np.mean(scores))})
-    best = max(results, key=lambda row: row["psnr"])["value"]
-    return best, results

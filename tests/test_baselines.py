@@ -1,13 +1,14 @@
-"""Tests for semgan_core.baselines: each method deblurs, borders stay clean, errors."""
+"""Tests for semgan_core.baselines: each method deblurs, borders stay clean, "auto", errors."""
 
 import numpy as np
 import pytest
 from skimage import restoration
 
-from semgan_core import baselines, degrade, metrics, synth
+from semgan_core import baselines, kernels, metrics, synth
+from semgan_core.noise import NoiseModel, add_noise
 
 METHODS = ["wiener", "richardson_lucy", "constrained_least_squares", "blind_deconvolution"]
-PSF = degrade.gaussian_kernel(7, 1.0)
+PSF = kernels.gaussian_kernel(7, 1.0)
 
 
 def _restore(method, image, psf, **options):
@@ -18,7 +19,7 @@ def _restore(method, image, psf, **options):
 @pytest.fixture(scope="module")
 def pair():
     clean, _ = synth.micrograph(64, kind="plates", rng=3)
-    return degrade.convolve(clean, PSF), clean
+    return kernels.convolve(clean, PSF), clean
 
 
 def _width(psf):
@@ -84,17 +85,17 @@ def test_richardson_lucy_equals_scikit_image_away_from_the_padding(pair):
 
 
 def test_blind_deconvolution_moves_a_too_wide_psf_toward_the_truth():
-    true_psf = degrade.gaussian_kernel(15, 1.5)
+    true_psf = kernels.gaussian_kernel(15, 1.5)
     clean, _ = synth.micrograph(96, kind="plates", rng=1)
-    blurred = degrade.convolve(clean, true_psf)
-    psf0 = degrade.gaussian_kernel(15, 3.0)
+    blurred = kernels.convolve(clean, true_psf)
+    psf0 = kernels.gaussian_kernel(15, 3.0)
     restored, psf = baselines.blind_deconvolution(blurred, psf0, iterations=30)
     assert psf.shape == psf0.shape and psf.dtype == np.float32
     assert psf.min() >= 0 and psf.sum() == pytest.approx(1.0, abs=1e-5)
     assert _width(true_psf) < _width(psf) < _width(psf0) - 0.2
     # From a too narrow start nothing pushes it wider: (narrow h, h_rest * clean) already
     # explains the data exactly, so blind RL stays put (documented in the book).
-    narrow = degrade.gaussian_kernel(15, 0.6)
+    narrow = kernels.gaussian_kernel(15, 0.6)
     _, psf = baselines.blind_deconvolution(blurred, narrow, iterations=10)
     assert _width(psf) == pytest.approx(_width(narrow), abs=0.05)
 
@@ -109,26 +110,6 @@ def test_blind_step_with_a_fixed_psf_is_richardson_lucy(pair):
                                            clip=False)
     np.testing.assert_allclose(estimate[20:-20, 20:-20], expected[20:-20, 20:-20],
                                atol=2e-5)
-
-
-def test_defaults_are_the_tuned_optimum_on_the_training_set():
-    blurred, clean = baselines.training_pairs()
-    step = 10**0.25
-    for method, default in [("wiener", baselines.WIENER_BALANCE),
-                            ("constrained_least_squares", baselines.CLS_GAMMA)]:
-        grid = [default / step, default, default * step]
-        best, results = baselines.tune(method, blurred, clean, PSF, grid)
-        assert best == default
-        assert [row["value"] for row in results] == grid
-        assert all(np.isfinite(row["psnr"]) for row in results)
-    assert baselines.WIENER_BALANCE in baselines.TUNING_GRID
-    assert baselines.CLS_GAMMA in baselines.TUNING_GRID
-
-
-def test_tune_with_a_blind_method_and_iterations(pair):
-    blurred, clean = pair
-    best, results = baselines.tune("blind_deconvolution", [blurred], [clean], PSF, [1, 5])
-    assert best == 5 and results[1]["psnr"] > results[0]["psnr"]
 
 
 # --- errors --------------------------------------------------------------------------
@@ -154,15 +135,61 @@ def test_bad_images_and_parameters_are_rejected(pair):
         baselines.constrained_least_squares(np.full((8, 8), np.nan, np.float32), PSF)
     with pytest.raises(ValueError, match="blind_deconvolution: psf0 must be finite"):
         baselines.blind_deconvolution(blurred, -PSF)
-    with pytest.raises(ValueError, match="wiener: balance must be a positive finite number"):
+    with pytest.raises(ValueError, match="wiener: balance must be finite > 0, got 0.0"):
         baselines.wiener(blurred, PSF, balance=0.0)
-    with pytest.raises(ValueError, match="constrained_least_squares: gamma must be a pos"):
+    with pytest.raises(ValueError, match="wiener: balance must be a positive number or 'auto'"):
+        baselines.wiener(blurred, PSF, balance="automatic")
+    with pytest.raises(ValueError, match="constrained_least_squares: gamma must be finite > 0"):
         baselines.constrained_least_squares(blurred, PSF, gamma=float("nan"))
-    with pytest.raises(ValueError, match="richardson_lucy: iterations must be a positive int"):
+    with pytest.raises(ValueError, match="richardson_lucy: iterations must be an integer >= 1"):
         baselines.richardson_lucy(blurred, PSF, iterations=2.5)
-    with pytest.raises(ValueError, match="blind_deconvolution: iterations must be a pos"):
+    with pytest.raises(ValueError, match="blind_deconvolution: iterations must be an integer"):
         baselines.blind_deconvolution(blurred, PSF, iterations=0)
-    with pytest.raises(ValueError, match="tune: method must be one of"):
-        baselines.tune("unsharp", [blurred], [clean], PSF, [1])
-    with pytest.raises(ValueError, match="tune: need a non-empty grid.*2 blurred and 1 clean"):
-        baselines.tune("wiener", [blurred, blurred], [clean], PSF, [1e-3])
+    with pytest.raises(ValueError, match="auto_parameter: method='blind_deconvolution' is not"):
+        baselines.auto_parameter("blind_deconvolution", 0.01)
+    with pytest.raises(ValueError, match="auto_parameter: sigma must be finite >= 0"):
+        baselines.auto_parameter("wiener", -0.01)
+
+
+# --- noise-aware parameters ----------------------------------------------------------
+
+def test_auto_parameters_are_the_defaults_without_noise_and_grow_with_it():
+    floor = baselines.NOISE_FLOOR
+    for sigma in (0.0, floor / 2, floor):
+        assert baselines.auto_parameter("wiener", sigma) == baselines.WIENER_BALANCE
+        assert baselines.auto_parameter("constrained_least_squares", sigma) == \
+            baselines.CLS_GAMMA
+        assert baselines.auto_parameter("richardson_lucy", sigma) == baselines.RL_ITERATIONS
+    sigmas = [0.005, 0.01, 0.02, 0.04, 0.08]
+    balances = [baselines.auto_parameter("wiener", s) for s in sigmas]
+    gammas = [baselines.auto_parameter("constrained_least_squares", s) for s in sigmas]
+    counts = [baselines.auto_parameter("richardson_lucy", s) for s in sigmas]
+    assert balances == sorted(balances) and balances[-1] > 100 * baselines.WIENER_BALANCE
+    assert gammas == sorted(gammas) and gammas[-1] > 100 * baselines.CLS_GAMMA
+    assert counts == sorted(counts, reverse=True) and counts[-1] < 10
+    assert all(isinstance(c, int) for c in counts)
+
+
+@pytest.fixture(scope="module")
+def noisy_pair():
+    clean = synth.micrograph(128, rng=7)[0]
+    blurred = kernels.convolve(clean, PSF)
+    return add_noise(blurred, NoiseModel(sigma=0.02), rng=7), clean
+
+
+def test_auto_wiener_beats_the_default_balance_and_the_noisy_input(noisy_pair):
+    noisy, clean = noisy_pair
+    auto = metrics.psnr(clean, baselines.wiener(noisy, PSF, balance="auto"))
+    assert auto > metrics.psnr(clean, baselines.wiener(noisy, PSF)) + 5.0
+    assert auto > metrics.psnr(clean, noisy) + 1.0
+
+
+@pytest.mark.parametrize("method, keyword", [("constrained_least_squares", "gamma"),
+                                             ("richardson_lucy", "iterations")])
+def test_auto_cls_and_rl_use_the_rule_at_the_estimated_noise(noisy_pair, method, keyword):
+    noisy, clean = noisy_pair
+    value = baselines.auto_parameter(method, metrics.estimate_noise(noisy))
+    np.testing.assert_array_equal(_restore(method, noisy, PSF, **{keyword: "auto"}),
+                                  _restore(method, noisy, PSF, **{keyword: value}))
+    assert metrics.psnr(clean, _restore(method, noisy, PSF, **{keyword: "auto"})) > \
+        metrics.psnr(clean, noisy)

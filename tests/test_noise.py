@@ -1,0 +1,79 @@
+"""Tests for semgan_core.noise: the SEM noise model (shot, read and scan-line noise)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from semgan_core.noise import MID_GREY, NoiseModel, add_noise
+
+FLAT = np.full((256, 256), MID_GREY, np.float32)
+
+
+@pytest.mark.parametrize("poisson", [True, False])
+@pytest.mark.parametrize("sigma", [0.01, 0.02, 0.04])
+def test_std_at_mid_grey_is_sigma(sigma, poisson):
+    noisy = add_noise(FLAT, NoiseModel(sigma=sigma, poisson=poisson), rng=0)
+    assert noisy.dtype == np.float32 and noisy.shape == FLAT.shape
+    assert float(noisy.std()) == pytest.approx(sigma, rel=0.03)
+    assert float(noisy.mean()) == pytest.approx(MID_GREY, abs=3 * sigma / 256)
+
+
+def test_shot_noise_grows_with_the_signal_as_poisson():
+    model = NoiseModel(sigma=0.04)
+    for level in (0.125, 0.5, 0.8):
+        flat = np.full((256, 256), level, np.float32)
+        std = float(add_noise(flat, model, rng=1).std())
+        assert std == pytest.approx(math.sqrt(level / model.dose), rel=0.03)
+        assert std == pytest.approx(model.std_at(level), rel=0.03)
+
+
+def test_read_and_row_noise_add_their_variances():
+    model = NoiseModel(sigma=0.02, read_sigma=0.01, row_sigma=0.015)
+    noisy = add_noise(FLAT, model, rng=2).astype(np.float64)
+    assert float(noisy.std()) == pytest.approx(model.std_at(MID_GREY), rel=0.08)
+    row_means = noisy.mean(axis=1)                   # scan-line noise: rows move together
+    assert float(row_means.std()) == pytest.approx(0.015, rel=0.2)
+    alone = add_noise(FLAT, NoiseModel(read_sigma=0.01), rng=2).astype(np.float64)
+    assert float(alone.mean(axis=1).std()) < 0.002
+
+
+def test_same_seed_same_noise_and_zero_noise_is_the_identity():
+    ramp = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
+    model = NoiseModel(sigma=0.02, row_sigma=0.01)
+    np.testing.assert_array_equal(add_noise(ramp, model, rng=7), add_noise(ramp, model, rng=7))
+    assert not np.array_equal(add_noise(ramp, model, rng=7), add_noise(ramp, model, rng=8))
+    np.testing.assert_array_equal(add_noise(ramp, NoiseModel(), rng=7), ramp)
+    out = add_noise(ramp, NoiseModel(sigma=0.3, poisson=False), rng=0)
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_dose_and_records():
+    model = NoiseModel(sigma=0.02)
+    assert model.dose == pytest.approx(1250.0)
+    assert NoiseModel.from_dose(1250.0).sigma == pytest.approx(0.02, rel=1e-12)
+    assert NoiseModel().dose == math.inf and NoiseModel().to_dict()["dose"] is None
+    record = json.loads(json.dumps(NoiseModel(0.01, 0.002, 0.003, False).to_dict()))
+    assert NoiseModel.from_dict(record) == NoiseModel(0.01, 0.002, 0.003, False)
+    assert NoiseModel.from_dict(None) is None
+    with pytest.raises(Exception):
+        model.sigma = 0.1                               # frozen
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: NoiseModel(sigma=-0.1), ValueError, "NoiseModel: sigma must be finite >= 0"),
+    (lambda: NoiseModel(read_sigma=float("nan")), ValueError, "NoiseModel: read_sigma"),
+    (lambda: NoiseModel(row_sigma="x"), TypeError, "NoiseModel: row_sigma must be a number"),
+    (lambda: NoiseModel(poisson=1), TypeError, "NoiseModel: poisson must be a bool, got 1"),
+    (lambda: NoiseModel.from_dose(0), ValueError, "NoiseModel.from_dose: dose must be finite"),
+    (lambda: NoiseModel.from_dict({"sigma": 0.1, "gain": 2}), ValueError,
+     "NoiseModel.from_dict: expected a dict with keys in"),
+    (lambda: add_noise(FLAT, 0.02), TypeError, "add_noise: model must be a NoiseModel"),
+    (lambda: add_noise(FLAT[None], NoiseModel()), ValueError, "add_noise: image"),
+])
+def test_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
