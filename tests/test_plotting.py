@@ -198,3 +198,22 @@ def test_degradation_preview_draws_four_panels_and_switches_kernels_off():
     assert gauss.axes[1].get_title() == "PSF 7x7"
     np.testing.assert_allclose(gauss.axes[2].images[0].get_array(),
                                kernels.convolve(clean, kernels.ASSUMED_PSF), atol=1e-6)
+
+
+def test_fog_panels_literal_saturates_adopted_does_not():
+    from semgan_core import degrade
+
+    image = np.random.default_rng(0).random((32, 32), dtype=np.float32)
+    depth = degrade.FOG_DEPTH * degrade.depth_map(image.shape, rng=0)
+    fig = plotting.fog_panels(image, depth, beta=2.0)
+    curves, _, literal, shown_depth, adopted = fig.axes
+    assert [line.get_label() for line in curves.get_lines()] == [
+        "literal, beta 1.5", "literal, beta 2.5", "adopted, beta 2, d 0.25",
+        "adopted, beta 2, d 0.5", "no fog"]
+    assert literal.images[0].get_array().min() > 2.2       # I >= 2.3: a blank image
+    np.testing.assert_array_equal(shown_depth.images[0].get_array(), depth)
+    out = adopted.images[0].get_array()
+    assert 0 <= out.min() and out.max() <= 1
+    np.testing.assert_allclose(out, degrade.fog(image, beta=2.0, depth=depth), atol=1e-6)
+    with pytest.raises(ValueError, match="fog_panels"):
+        plotting.fog_panels(np.full((8, 8), 2.0), depth)

@@ -6,7 +6,7 @@ The functions live in three modules and are all available here:
   :func:`detail_region` and :func:`metric_caption`), :func:`image_grid`,
   :func:`centre_crop`, :func:`sample_grids`;
 * :mod:`~semgan_core.plotting.degradation`: :func:`kernel_panels` (with
-  :func:`rms_radius`), :func:`degradation_preview`;
+  :func:`rms_radius`), :func:`fog_panels`, :func:`degradation_preview`;
 * :mod:`~semgan_core.plotting.curves`: :func:`loss_curves`, :func:`convergence_curves`.
 
 Tables in Markdown are in :mod:`semgan_core.tables`, the verdict on the paper's claims in
@@ -15,11 +15,12 @@ Tables in Markdown are in :mod:`semgan_core.tables`, the verdict on the paper's 
 """
 
 from semgan_core.plotting.curves import LOSS_GROUPS, convergence_curves, loss_curves
-from semgan_core.plotting.degradation import degradation_preview, kernel_panels, rms_radius
+from semgan_core.plotting.degradation import (degradation_preview, fog_panels, kernel_panels,
+                                              rms_radius)
 from semgan_core.plotting.panels import (COLUMN_WIDTH, centre_crop, detail_region,
                                          image_grid, method_panels, metric_caption,
                                          sample_grids)
 
 __all__ = ["COLUMN_WIDTH", "LOSS_GROUPS", "centre_crop", "convergence_curves",
-           "degradation_preview", "detail_region", "image_grid", "kernel_panels",
+           "degradation_preview", "detail_region", "fog_panels", "image_grid", "kernel_panels",
            "loss_curves", "method_panels", "metric_caption", "rms_radius", "sample_grids"]

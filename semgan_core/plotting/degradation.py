@@ -2,6 +2,7 @@
 parameters (the book's widget callback).
 
 * :func:`kernel_panels`: PSFs at one pixel scale, each with its :func:`rms_radius`;
+* :func:`fog_panels`: the paper's fog read literally against the adopted reading;
 * :func:`degradation_preview`: clean image, total PSF, blurred, blurred + fog.
 """
 
@@ -111,4 +112,61 @@ def degradation_preview(image, *, sigma=1.0, length=10.0, angle=0.0, radius=5.0,
         ax.imshow(data, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
         ax.set_title(title)
         ax.set_axis_off()
+    return fig
+
+
+def fog_panels(blurred, depth, *, beta=2.0, betas=(1.5, 2.5), depths=(0.25, 0.5),
+               width=9.0):
+    """The paper's fog (eq. 18) read literally against the adopted reading.
+
+    Parameters
+    ----------
+    blurred : ndarray, shape (H, W), float32 in [0, 1]
+        The blurred image the fog is added to.
+    depth : ndarray, shape (H, W), >= 0
+        The adopted reading's depth map (``degrade.FOG_DEPTH * degrade.depth_map(...)``).
+    beta : float, optional
+        Scattering coefficient of the image panels.
+    betas, depths : sequence of float, optional
+        The response curves: the literal fog at each of ``betas`` (d = 1, A = 3), the
+        adopted one at ``beta`` and each of ``depths`` (A = ``degrade.AIRLIGHT``).
+    width : float, optional
+        Figure width in inches.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The fogged intensity I against the clean one f (the band [0, 1] shaded), then
+        the blurred image, the literal fog (saturated), the depth map and the adopted
+        fog.
+    """
+    import matplotlib.pyplot as plt
+
+    from semgan_core import degrade
+
+    blurred = as_image(blurred, name="fog_panels(blurred)")
+    f = np.linspace(0, 1, 101, dtype=np.float32)[None, :]
+    fig, axes = plt.subplots(1, 5, figsize=(width, 2.4), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.4, 1, 1, 1, 1]})
+    axes[0].axhspan(0, 1, color="0.9")
+    for b in betas:
+        axes[0].plot(f[0], degrade.fog(f, beta=b, mode="literal")[0],
+                     label=f"literal, beta {b:g}")
+    for d in depths:
+        axes[0].plot(f[0], degrade.fog(f, beta=beta, depth=d)[0], "--",
+                     label=f"adopted, beta {beta:g}, d {d:g}")
+    axes[0].plot(f[0], f[0], ":", color="k", label="no fog")
+    axes[0].set(xlabel="f (clean, blurred)", ylabel="I (fogged)", ylim=(-0.05, 3.05))
+    axes[0].legend(fontsize=7)
+    literal = degrade.fog(blurred, beta=beta, mode="literal")
+    adopted = degrade.fog(blurred, beta=beta, depth=depth, airlight=degrade.AIRLIGHT)
+    panels = [(blurred, "blurred", "gray", 1.0),
+              (literal, f"literal fog, beta {beta:g}", "gray", 1.0),
+              (depth, "depth map d", "viridis", degrade.FOG_DEPTH),
+              (adopted, f"adopted fog, beta {beta:g}", "gray", 1.0)]
+    for ax, (image, title, cmap, vmax) in zip(axes[1:], panels):
+        ax.imshow(image, cmap=cmap, vmin=0, vmax=vmax)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
     return fig
