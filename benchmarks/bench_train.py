@@ -145,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
 
     tf.config.threading.set_intra_op_parallelism_threads(args.intra)
     tf.config.threading.set_inter_op_parallelism_threads(args.inter)
-    from semgan_core import data, results
+    from semgan_core import datasets, results
 
     matmul = matmul_peak_gflops()
     peak = matmul["peak"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        data.make_dataset(data_dir, n_crops=12, n_source=2, size=256, seed=0, progress=False)
+        datasets.make_dataset(data_dir, n_crops=12, n_source=2, size=256, seed=0, progress=False)
         for width, steps in ((1.0, args.steps_w1), (0.25, args.steps_w025)):
             timing = time_steps(width, 256, data_dir, steps)
             gflop = gflop_per_step(width, 256)

@@ -6,7 +6,10 @@ stays short. Modules (one concept each):
 ``images``   reading and writing micrographs, the float32 [0, 1] image contract
 ``synth``    procedural SEM-like clean micrographs (the embedded default data)
 ``degrade``  blur kernels, fog and the paper's degradation recipes A, B and C
-``data``     datasets on disk, crops, the split by source image, tf.data pipelines
+``datasets`` simulated datasets on disk: building them, the manifest, test pairs
+``crops``    source images, the split by source image, cutting and degrading crops
+``pipeline`` the tf.data input streams (unpaired and paired batches, epoch order)
+``workers``  worker processes that die with their parent; no stale temporary folders
 ``realdata`` where the shared real micrographs live (optional)
 ``models``   the multi-scale U-Net generator and the PatchGAN discriminator
 ``losses``   adversarial, cycle (SSIM), identity and edge losses
