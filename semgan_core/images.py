@@ -1,49 +1,36 @@
 """The image contract: every micrograph is a float32 ``(H, W)`` array in [0, 1].
 
 This is the one place that converts dtypes, colour and file formats to that contract
-(TIFF through tifffile; PNG, JPEG, BMP through Pillow; colour to gray with PIL's "L"
-weights, alpha ignored), writes 8/16-bit gray TIFF/PNG atomically (a TIFF with the
+(the files decoded by :mod:`semgan_core.fileformats`: TIFF through tifffile; PNG, JPEG,
+BMP through Pillow; colour to gray with PIL's "L" weights, alpha ignored), writes 8/16-bit gray TIFF/PNG atomically (a TIFF with the
 instrument's tags of :mod:`semgan_core.tiffmeta`), crops the instrument's info bar
 (:mod:`semgan_core.databar`) and maps images to and from the model range [-1, 1].
 
 Detectors often store 10, 12 or 14 bits in a 16-bit container: such an image read as
 ``value / 65535`` is nearly black. :func:`read_image` with ``bits="auto"`` divides by
-the smallest ``2**b - 1`` (b in :data:`USED_BITS`) that holds the image's maximum, and
+the smallest ``2**b - 1`` (b in :data:`fileformats.USED_BITS`) that holds the image's maximum, and
 :func:`write_image` with the same ``bits`` stores values in that range again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import sys
 from pathlib import Path
 
 import numpy as np
-import tifffile
-from PIL import Image
 
-from semgan_core import results, tiffmeta
+from semgan_core import fileformats, results
 from semgan_core.checks import check_int
 
 #: Smallest height and width :func:`read_image` accepts (the generator needs 128).
 MIN_SIDE = 128
 #: File extensions :func:`read_image` reads.
-IMAGE_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
+IMAGE_EXTENSIONS = fileformats.IMAGE_EXTENSIONS
 #: File extensions :func:`write_image` writes.
 WRITE_EXTENSIONS = (".tif", ".tiff", ".png")
-#: Used bit depths that ``bits="auto"`` chooses from for 16-bit containers.
-USED_BITS = (8, 10, 12, 14, 16)
-
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601-2, PIL "L"
 _EPS = 1e-6  # float rounding error tolerated (and clipped) at the ends of [0, 1]
-_SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "F")  # Pillow's 16-bit and float
 _STACK_HINT = ("read it with tifffile.imread(path, key=0) and pass the slice to "
                "images.as_image")
-
-
-class _StackError(Exception):
-    """A TIFF with several full-size images (pages or series)."""
 
 
 def validate(array, name, func):
@@ -104,78 +91,6 @@ def as_image(array, *, name="image"):
     return validate(array, name, "as_image")
 
 
-def _check_path(path):
-    """Reject missing files, folders, empty files and unknown extensions."""
-    if path.is_dir():
-        raise ValueError(f"read_image: {path} is a directory, not an image file")
-    if not path.exists():
-        raise FileNotFoundError(f"read_image: no such file: {path}")
-    if path.suffix.lower() not in IMAGE_EXTENSIONS:
-        raise ValueError(f"read_image: {path}: unsupported extension {path.suffix!r}; "
-                         f"supported: {', '.join(IMAGE_EXTENSIONS)}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"read_image: {path} is empty (0 bytes)")
-
-
-def _to_gray(data):
-    """(H, W, samples) to gray: luma weights for colour, keeping the dtype's scale."""
-    if data.shape[-1] < 3:  # gray (+ alpha)
-        return data[..., 0]
-    gray = data[..., :3].astype(np.float32) @ _LUMA
-    if data.dtype.kind in "ui":
-        return (gray / np.iinfo(data.dtype).max).astype(np.float32)
-    return gray
-
-
-@contextlib.contextmanager
-def _quiet_tifffile():
-    """Mute tifffile's logger: its warnings on bad files would be a second stderr line."""
-    logger = logging.getLogger("tifffile")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _read_tiff(path):
-    """Pixels of a TIFF's only series, gray; palette applied; stacks kept 3-D."""
-    with _quiet_tifffile(), tifffile.TiffFile(path) as tif:
-        if len(tif.pages) == 0 or not tif.series:  # tifffile only logs a bad offset
-            raise ValueError("no image in the file (bad header or first-page offset)")
-        full = [s for s in tif.series if not s.keyframe.subfiletype & 1]  # not reduced
-        if len(full) > 1:
-            raise _StackError(f"holds {len(full)} images (multi-page TIFF)")
-        series, page = tif.series[0], tif.pages[0]
-        data = series.asarray()
-        palette = page.photometric == tifffile.PHOTOMETRIC.PALETTE
-        cmap = np.moveaxis(page.colormap, 0, -1) if palette else None  # (2**bits, 3)
-    if data.size == 0:
-        raise ValueError("no pixel data")
-    if "S" in series.axes:
-        return _to_gray(np.moveaxis(data, series.axes.index("S"), -1))
-    if palette and data.ndim == 2:
-        return _to_gray((cmap.astype(np.uint8) if cmap.max() < 256 else cmap)[data])
-    return data
-
-
-def _read_pillow(path):
-    """Pixels of a PNG, JPEG or BMP, gray; palette applied, alpha dropped."""
-    with Image.open(path) as img:
-        img.load()
-        if img.mode in ("1", "LA", "La"):
-            img = img.convert("L")
-        elif img.mode not in ("L", "F", "I", "I;16", "I;16B", "I;16L"):
-            img = img.convert("RGB")  # palette, RGBA (alpha dropped), CMYK, ...
-        data = np.asarray(img)
-    if img.mode == "I":  # 32-bit integers: Pillow's mode for some 16-bit files
-        if data.min() < 0 or data.max() > 65535:
-            raise ValueError(f"32-bit integer values outside 0-65535 in mode {img.mode}")
-        data = data.astype(np.uint16)
-    return _to_gray(data) if data.ndim == 3 else data
-
-
 def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
     """Read a micrograph as a float32 gray image in [0, 1].
 
@@ -191,7 +106,7 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
         Smallest height and width accepted, after cropping.
     bits : None, 'auto' or int, optional
         How a 16-bit container is scaled: None divides by 65535; an int ``b`` (1-16)
-        by ``2**b - 1``; ``'auto'`` uses :func:`used_bits`. Ignored for other files.
+        by ``2**b - 1``; ``'auto'`` uses :func:`fileformats.used_bits`. Ignored for other files.
 
     Returns
     -------
@@ -212,11 +127,11 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
     (423, 712)
     """
     path = Path(path)
-    _check_path(path)
+    fileformats.check_path(path)
     is_tiff = path.suffix.lower() in (".tif", ".tiff")
     try:
-        data = _read_tiff(path) if is_tiff else _read_pillow(path)
-    except _StackError as exc:
+        data = fileformats.read_tiff(path) if is_tiff else fileformats.read_pillow(path)
+    except fileformats.StackError as exc:
         raise ValueError(f"read_image: {path} {exc}, not one 2-D image; "
                          f"{_STACK_HINT}") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad file
@@ -243,29 +158,6 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
     return image
 
 
-def used_bits(pixels):
-    """Bits a 16-bit image uses: the smallest of :data:`USED_BITS` holding its maximum.
-
-    Parameters
-    ----------
-    pixels : ndarray of uint8 or uint16
-
-    Returns
-    -------
-    bits : int
-        8 for uint8; for uint16, e.g. 12 when the maximum is 4095 (or 2000).
-
-    Examples
-    --------
-    >>> used_bits(np.array([[0, 4095]], np.uint16))
-    12
-    """
-    if pixels.dtype == np.uint8:
-        return 8
-    top = int(pixels.max()) if pixels.size else 0
-    return next(b for b in USED_BITS if top <= 2 ** b - 1)
-
-
 def _check_bits(func, bits, container=16):
     """``bits`` as an int in 1..container (or 'auto' / None, returned as given)."""
     if bits is None or bits == "auto":
@@ -275,7 +167,7 @@ def _check_bits(func, bits, container=16):
 
 def _scale(data, bits, path):
     """uint16 container pixels divided by ``2**bits - 1`` (float32)."""
-    b = used_bits(data) if bits == "auto" else _check_bits("read_image", bits)
+    b = fileformats.used_bits(data) if bits == "auto" else _check_bits("read_image", bits)
     top = int(data.max())
     if top > 2 ** b - 1:
         raise ValueError(f"read_image: {path} holds values up to {top}, above the "
@@ -283,49 +175,33 @@ def _scale(data, bits, path):
     return data.astype(np.float32) / np.float32(2 ** b - 1)
 
 
-def stored_depth(path, *, bits=None):
-    """(container bits, used bits) of an image file, as :func:`write_image` takes them.
+def stack(arrays, paths, *, func="stack"):
+    """Stack images of one size into (N, H, W); a mismatch names the file and shapes.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        A file :func:`read_image` reads.
-    bits : None, 'auto' or int, optional
-        As :func:`read_image`: None gives the container's bits, 'auto' the detected.
+    arrays : sequence of ndarray, shape (H, W)
+    paths : sequence of str or os.PathLike
+        The file each image came from, for the message.
+    func : str, optional
+        The calling function, for the message.
 
     Returns
     -------
-    bit_depth, bits : int, int
-        ``(8, 8)`` for 8-bit files; ``(16, b)`` for 16-bit and float files.
+    stack : ndarray, shape (N, H, W)
+
+    Raises
+    ------
+    ValueError
+        ``"{func}: {path} is HxW pixels (H x W), but {first path} is hxw; ..."``.
     """
-    path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
-        with _quiet_tifffile():
-            data = tifffile.imread(path, key=0)
-    else:
-        with Image.open(path) as img:
-            data = np.asarray(img) if img.mode in _SIXTEEN_BIT_MODES else None
-    if data is not None and data.dtype.kind == "i":  # Pillow's mode "I"
-        data = data.astype(np.uint16)
-    if data is None or data.dtype == np.uint8:
-        return 8, 8
-    if data.dtype != np.uint16 or bits is None:
-        return 16, 16
-    return 16, used_bits(data) if bits == "auto" else _check_bits("stored_depth", bits)
-
-
-def _write_tiff(path, pixels, tags=None):
-    """Write uint8/uint16 gray pixels as an uncompressed TIFF (with carried tags)."""
-    tiffmeta.write_tiff(path, pixels, tags)
-
-
-def _write_png(path, pixels):
-    """Write uint8 (mode L) or uint16 (mode I;16) gray pixels as a PNG.
-
-    zlib level 1: about 3x faster than Pillow's default (6) for files ~15 % larger,
-    which matters when ``make-dataset`` writes thousands of crops.
-    """
-    Image.fromarray(pixels).save(path, format="PNG", compress_level=1)
+    first = arrays[0].shape
+    for array, path in zip(arrays, paths):
+        if array.shape != first:
+            raise ValueError(f"{func}: {path} is {array.shape[0]}x{array.shape[1]} pixels "
+                             f"(H x W), but {paths[0]} is {first[0]}x{first[1]}; the images "
+                             "of a set must all have one size")
+    return np.stack(arrays)
 
 
 def write_image(path, image, *, bit_depth=8, bits=None, tiff_tags=None):
@@ -381,10 +257,9 @@ def write_image(path, image, *, bit_depth=8, bits=None, tiff_tags=None):
     pixels = np.round(validate(image, "image", "write_image") * np.float32(2 ** bits - 1))
     pixels = pixels.astype(dtype)
     if suffix == ".png":
-        return results.atomic_write(path, lambda tmp: _write_png(tmp, pixels))
-    if tiff_tags is None:  # looked up at call time
-        return results.atomic_write(path, lambda tmp: _write_tiff(tmp, pixels))
-    return results.atomic_write(path, lambda tmp: _write_tiff(tmp, pixels, tiff_tags))
+        return results.atomic_write(path, lambda tmp: fileformats.write_png(tmp, pixels))
+    return results.atomic_write(path, lambda tmp: fileformats.write_tiff(tmp, pixels,
+                                                                         tiff_tags))
 
 
 def to_model_range(x):

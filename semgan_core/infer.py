@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semgan_core import databar, images, tiffmeta
+from semgan_core import databar, fileformats, images, tiffmeta
 from semgan_core.checks import check_choice, check_int, check_size_multiple
 
 #: Smallest height and width :func:`deblur` accepts.
@@ -201,7 +201,7 @@ def deblur_file(model, in_path, out_path, *, crop_databar=False, bit_depth=None,
                        check_options(tile, overlap, batch_size, func="deblur_file")))
     image = images.read_image(in_path, crop_databar=crop_databar, min_side=MIN_SIDE,
                               bits=bits)
-    container, used = images.stored_depth(in_path, bits=bits)
+    container, used = fileformats.stored_depth(in_path, bits=bits)
     if bit_depth is not None and bit_depth != container:
         container, used = bit_depth, bit_depth
     top = None if crop_databar else databar.bar_top(image)

@@ -251,3 +251,17 @@ def test_tensorflow_start_up_logs_are_hidden(tmp_path):
                               "--out", str(tmp_path / "out2")], capture_output=True,
                              text=True, env=env, timeout=300)
     assert verbose.returncode == 0 and "I0000" in verbose.stderr  # what this test guards
+
+
+def test_evaluate_names_the_test_image_of_another_size(tmp_path, capsys):
+    data = tmp_path / "data"
+    for folder in ("testA", "testA_gt"):
+        _image(data / folder / "a.png", shape=(128, 128))
+    _image(data / "testA" / "b.png", shape=(128, 128))
+    _image(data / "testA_gt" / "b.png", shape=(128, 160))
+    status = cli.main(["evaluate", "--degradation", "A", "--data", str(data), "--out",
+                       str(tmp_path / "eval"), "--quiet"])
+    assert status == 2
+    line = _error_line(capsys)
+    assert f"{data / 'testA_gt' / 'b.png'} is 128x160 pixels" in line
+    assert "is 128x128" in line

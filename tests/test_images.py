@@ -11,7 +11,7 @@ import tifffile
 from PIL import Image
 from scipy import ndimage
 
-from semgan_core import databar, images, realdata
+from semgan_core import databar, fileformats, images, realdata
 
 SIDE = 128  # images.MIN_SIDE: the smallest image read_image accepts by default
 
@@ -366,7 +366,7 @@ def test_write_errors(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("ext, writer", [(".png", "_write_png"), (".tif", "_write_tiff")])
+@pytest.mark.parametrize("ext, writer", [(".png", "write_png"), (".tif", "write_tiff")])
 def test_write_is_atomic(tmp_path, monkeypatch, ext, writer):
     path = images.write_image(tmp_path / f"keep{ext}", _random())
     before = path.read_bytes()
@@ -376,7 +376,7 @@ def test_write_is_atomic(tmp_path, monkeypatch, ext, writer):
             fh.write(b"partial data")
         raise OSError("disk full")
 
-    monkeypatch.setattr(images, writer, broken)
+    monkeypatch.setattr(fileformats, writer, broken)
     with pytest.raises(OSError, match="disk full"):
         images.write_image(path, _random(seed=9))
     with pytest.raises(OSError, match="disk full"):
@@ -415,12 +415,21 @@ def test_model_range_tensorflow():
 
 
 def test_module_does_not_import_tensorflow():
-    code = ("import sys, semgan_core.images, semgan_core.databar, semgan_core.tiffmeta, "
+    code = ("import sys, semgan_core.images, semgan_core.databar, semgan_core.fileformats, semgan_core.tiffmeta, "
             "semgan_core.infer, semgan_core.batch; sys.exit('tensorflow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-@pytest.mark.parametrize("module", [images, databar])
+@pytest.mark.parametrize("module", [images, databar, fileformats])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_stack_names_the_file_of_another_size(tmp_path):
+    arrays = [_random((8, 8)), _random((8, 8)), _random((8, 9))]
+    paths = [tmp_path / f"{i}.png" for i in range(3)]
+    assert images.stack(arrays[:2], paths[:2]).shape == (2, 8, 8)
+    with pytest.raises(ValueError, match=r"load: .*2\.png is 8x9 pixels \(H x W\), but "
+                                         r".*0\.png is 8x8; the images of a set must all"):
+        images.stack(arrays, paths, func="load")

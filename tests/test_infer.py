@@ -10,7 +10,7 @@ from scipy import ndimage
 
 import keras
 
-from semgan_core import cli, databar, generators, images, infer, models, tiffmeta
+from semgan_core import cli, databar, fileformats, generators, images, infer, models, tiffmeta
 
 
 def identity(batch):
@@ -160,7 +160,7 @@ def test_twelve_bit_data_keeps_its_range(tmp_path):
     pixels = np.round(smooth * 4095).astype(np.uint16)
     src = tmp_path / "dark12.tif"
     tifffile.imwrite(src, pixels)
-    assert images.stored_depth(src, bits="auto") == (16, 12)
+    assert fileformats.stored_depth(src, bits="auto") == (16, 12)
     same = tifffile.imread(infer.deblur_file(identity, src, tmp_path / "id.tif", tile=128))
     assert same.dtype == np.uint16 and np.abs(same.astype(int) - pixels).max() <= 1
     model = generators.load_shipped("filter-unpaired-B")
