@@ -5,8 +5,9 @@ The shipped generators live in ``weights/`` as ``filter_unpaired_<degradation>.k
 (the filter generator trained without pairs by the CPU recipe) and
 ``filter_paired_<degradation>.keras`` (the same generator trained on the pairs, an upper
 bound; :mod:`semgan_core.generators` loads them); their table keys are
-``filter-unpaired`` and ``filter-paired`` (:mod:`semgan_core.labels`). :func:`run_evaluation` scores them with
-:func:`semgan_core.evaluate.evaluate_methods` on :func:`semgan_core.evaluate.test_set`.
+``filter-unpaired`` and ``filter-paired`` (:mod:`semgan_core.labels`).
+:func:`run_evaluation` scores them with :func:`semgan_core.evaluate.evaluate_methods` on
+:func:`semgan_core.evaluate.test_set`.
 """
 
 from __future__ import annotations

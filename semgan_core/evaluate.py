@@ -163,8 +163,8 @@ def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
         PSF only.
     generators : dict of str to keras.Model, optional
         Generators by table name (e.g. ``{"filter-unpaired": G, "filter-paired": G2}``,
-        :mod:`semgan_core.labels`), run with :func:`infer.deblur` (one tile: the smallest multiple of 128, at most
-        256, covering the image).
+        :mod:`semgan_core.labels`), run with :func:`infer.deblur` (one tile: the smallest
+        multiple of 128, at most 256, covering the image).
     methods : sequence of str, optional
         Among :data:`METHODS`; default all.
     psf_settings : sequence of {'assumed', 'oracle'}, optional

@@ -272,7 +272,8 @@ def verdict_runtime(tables, *, networks, iterative=("richardson-lucy", "blind-de
                 "checked.")
     sentences = []
     for net in nets:
-        times = " and ".join(f"{METHOD_LABELS.get(n, n)} {1e3 * s:.1f} ms" for n, s in slow.items())
+        times = " and ".join(f"{METHOD_LABELS.get(n, n)} {1e3 * s:.1f} ms"
+                             for n, s in slow.items())
         ratios = " and ".join(f"{seconds[net] / s:.2f}" for s in slow.values())
         faster = [n for n, s in slow.items() if seconds[net] < s]
         word = ("faster than all of them" if len(faster) == len(slow) else

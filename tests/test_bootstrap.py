@@ -38,7 +38,8 @@ def test_gain_table_is_paired():
     gains = bootstrap.gain_table(pd.DataFrame(rows).sample(frac=1.0, random_state=0))
     better = gains.set_index("method").loc["better"]
     assert better["psnr_gain"] == pytest.approx(0.5)
-    assert better["psnr_gain_lo"] == pytest.approx(0.5) and better["psnr_gain_hi"] == pytest.approx(0.5)
+    assert better["psnr_gain_lo"] == pytest.approx(0.5)
+    assert better["psnr_gain_hi"] == pytest.approx(0.5)
     assert gains.set_index("method").loc["worse", "psnr_gain_hi"] == pytest.approx(-1.0)
     assert better["ssim_gain"] == pytest.approx(0.0)
     lo, hi = bootstrap.bootstrap_ci(psnr + 0.5)

@@ -74,5 +74,6 @@ def test_oracle_share():
     both = pd.concat([table, example_table(15.0, method="filter-paired").iloc[[1]]])
     gain, oracle_gain, share = verdicts.oracle_share(both)
     assert (gain, oracle_gain) == pytest.approx((4.0, 5.0)) and share == pytest.approx(0.8)
-    with pytest.raises(ValueError, match=r"oracle_share: the table has no rows \['filter-paired'\]"):
+    with pytest.raises(ValueError,
+                       match=r"oracle_share: the table has no rows \['filter-paired'\]"):
         verdicts.oracle_share(table)
