@@ -5,8 +5,10 @@ Run from anywhere::
     python benchmarks/bench_baselines.py [--json bench_baselines.json] [--repeats 3]
                                          [--no-generator]
 
-Every method gets a synthetic micrograph blurred with recipe A and the 7x7 sigma-1
-Gaussian PSF (``kernels.ASSUMED_PSF``) at 256x256 and at 1280x960 (a full SEM frame).
+Every method gets a synthetic micrograph blurred with degradation A and the 7x7
+sigma-1 Gaussian PSF (``kernels.ASSUMED_PSF``) at 256x256 and at 1280x960 (a full SEM
+frame); one more row times the noise-aware Wiener (``balance="auto"``, whose noise
+estimate is part of the time).
 Each timing is the fastest of ``--repeats`` calls after one warm-up call, so that a
 busy machine inflates it as little as possible; the load average before and after is
 recorded. The generator rows (``models.build_generator`` at width 0.25 and 1.0,
@@ -53,6 +55,11 @@ def _baseline_rows(images, repeats):
         for label, image in images.items():
             row[label] = _best_time(lambda: method(image, kernels.ASSUMED_PSF), repeats)
         rows.append(row)
+    row = {"method": "wiener", "note": 'balance="auto"'}
+    for label, image in images.items():
+        row[label] = _best_time(lambda: baselines.wiener(image, kernels.ASSUMED_PSF,
+                                                         balance="auto"), repeats)
+    rows.append(row)
     return rows
 
 

@@ -25,7 +25,7 @@ paper's 10: on nearly noise-free images PSNR still rises with more iterations.
 
 Noise-aware regularisation (opt-in): ``balance="auto"``, ``gamma="auto"`` and
 ``iterations="auto"`` set the parameter from the image's estimated noise
-``sigma_hat = metrics.estimate_noise(image)`` by a power law fitted on noisy training
+``sigma_hat = noise.estimate_noise(image)`` by a power law fitted on noisy training
 pairs (never on test images; :func:`semgan_core.tuning.fit_noise_rules`, re-fitted by
 ``python -m semgan_core.tuning``). The law is written in the noise above the
 estimator's reading on noise-free images, ``s = sqrt(max(sigma_hat**2 -
@@ -47,9 +47,9 @@ import math
 import numpy as np
 from scipy.fft import irfft2, next_fast_len, rfft2
 
-from semgan_core import metrics
 from semgan_core.checks import check_choice, check_number, check_positive
 from semgan_core.images import as_image
+from semgan_core.noise import estimate_noise
 
 #: Wiener noise-to-signal ratio K for noise-free input (module notes).
 WIENER_BALANCE = 10**-3.5
@@ -104,7 +104,7 @@ def auto_parameter(method, sigma):
     method : {'wiener', 'constrained_least_squares', 'richardson_lucy'}
     sigma : float
         Estimated noise standard deviation on the [0, 1] scale (>= 0), e.g.
-        ``metrics.estimate_noise(image)``; the rule uses ``s = sqrt(sigma**2 -
+        ``noise.estimate_noise(image)``; the rule uses ``s = sqrt(sigma**2 -
         NOISE_FLOOR**2)`` (0 at or below the floor).
 
     Returns
@@ -138,7 +138,7 @@ def auto_parameter(method, sigma):
 def _parameter(func, name, value, image):
     """A positive parameter, or ``'auto'``: :func:`auto_parameter` at the image's noise."""
     if isinstance(value, str) and value == "auto":
-        return auto_parameter(func, metrics.estimate_noise(image))
+        return auto_parameter(func, estimate_noise(image))
     if isinstance(value, str):
         raise ValueError(f"{func}: {name} must be a positive number or 'auto', got {value!r}")
     return check_positive(func, name, value, integer=name == "iterations")

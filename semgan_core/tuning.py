@@ -20,7 +20,7 @@ import numpy as np
 
 from semgan_core import baselines, degrade, kernels, metrics, synth
 from semgan_core.checks import check_choice
-from semgan_core.noise import NoiseModel
+from semgan_core.noise import NoiseModel, estimate_noise
 
 #: The grid the noise-free defaults were chosen from (quarter decades, 1e-6 to 1e-1).
 TUNING_GRID = tuple(float(v) for v in 10 ** np.arange(-6, -0.9, 0.25))
@@ -148,11 +148,11 @@ def fit_noise_rules(levels=NOISE_LEVELS, *, n=8, size=256, seed=FIT_SEED,
         When fewer than two levels have a best value inside a method's grid.
     """
     quiet = training_pairs(n, size=size, seed=seed)[0]
-    floor = float(np.median([metrics.estimate_noise(b) for b in quiet]))
+    floor = float(np.median([estimate_noise(b) for b in quiet]))
     table = []
     for level in levels:
         blurred, clean = training_pairs(n, size=size, seed=seed, noise=NoiseModel(sigma=level))
-        sigma_hat = float(np.median([metrics.estimate_noise(b) for b in blurred]))
+        sigma_hat = float(np.median([estimate_noise(b) for b in blurred]))
         row = {"sigma": float(level), "sigma_hat": sigma_hat,
                "s": math.sqrt(max(sigma_hat**2 - floor**2, 0.0))}
         for method, grid in _RULE_GRIDS.items():

@@ -5,7 +5,7 @@ import pytest
 from skimage import restoration
 
 from semgan_core import baselines, kernels, metrics, synth
-from semgan_core.noise import NoiseModel, add_noise
+from semgan_core.noise import NoiseModel, add_noise, estimate_noise
 
 METHODS = ["wiener", "richardson_lucy", "constrained_least_squares", "blind_deconvolution"]
 PSF = kernels.gaussian_kernel(7, 1.0)
@@ -188,7 +188,7 @@ def test_auto_wiener_beats_the_default_balance_and_the_noisy_input(noisy_pair):
                                              ("richardson_lucy", "iterations")])
 def test_auto_cls_and_rl_use_the_rule_at_the_estimated_noise(noisy_pair, method, keyword):
     noisy, clean = noisy_pair
-    value = baselines.auto_parameter(method, metrics.estimate_noise(noisy))
+    value = baselines.auto_parameter(method, estimate_noise(noisy))
     np.testing.assert_array_equal(_restore(method, noisy, PSF, **{keyword: "auto"}),
                                   _restore(method, noisy, PSF, **{keyword: value}))
     assert metrics.psnr(clean, _restore(method, noisy, PSF, **{keyword: "auto"})) > \

@@ -1,4 +1,4 @@
-"""Tests for semgan_core.noise: the SEM noise model (shot, read and scan-line noise)."""
+"""Tests for semgan_core.noise: the SEM noise model and the noise estimator."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from semgan_core.noise import MID_GREY, NoiseModel, add_noise
+from semgan_core import degrade, synth
+from semgan_core.noise import MID_GREY, NoiseModel, add_noise, estimate_noise
 
 FLAT = np.full((256, 256), MID_GREY, np.float32)
 
@@ -77,3 +78,57 @@ def test_dose_and_records():
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- noise estimation ----------------------------------------------------------------
+
+def _white(image, sigma, seed):
+    return add_noise(image, NoiseModel(read_sigma=sigma), rng=seed)
+
+
+@pytest.fixture(scope="module")
+def blurred_micrographs():
+    return [degrade.degrade(synth.micrograph(256, rng=2000 + i)[0], "A", rng=i)[0]
+            for i in range(4)]
+
+
+@pytest.mark.parametrize("sigma", [0.01, 0.02, 0.04])
+def test_estimate_noise_on_blurred_micrographs_is_within_10_percent(blurred_micrographs,
+                                                                     sigma):
+    estimates = [estimate_noise(_white(b, sigma, i))
+                 for i, b in enumerate(blurred_micrographs)]
+    assert np.mean(estimates) == pytest.approx(sigma, rel=0.10)
+    assert all(e == pytest.approx(sigma, rel=0.15) for e in estimates)
+
+
+@pytest.mark.parametrize("method", ["immerkaer", "wavelet"])
+@pytest.mark.parametrize("sigma", [0.005, 0.04])
+def test_estimate_noise_on_a_flat_image_is_the_noise_std(method, sigma):
+    noisy = _white(np.full((256, 256), 0.5, np.float32), sigma, 1)
+    assert estimate_noise(noisy, method=method) == pytest.approx(sigma, rel=0.05)
+    assert estimate_noise(np.full((16, 16), 0.3, np.float32), method=method) == 0.0
+
+
+def test_estimate_noise_cancels_smooth_structure_and_excludes_edges():
+    y, x = np.mgrid[:64, :64] / 64.0
+    quadratic = (0.2 + 0.3 * x + 0.2 * y**2 + 0.1 * x * y).astype(np.float32)
+    assert estimate_noise(quadratic, edge_fraction=0) < 1e-6
+    sharp = synth.micrograph(128, kind="particles", rng=0)[0]
+    assert estimate_noise(sharp) < 0.8 * estimate_noise(sharp, edge_fraction=0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(method="pca"), "estimate_noise: method='pca' is not allowed"),
+    (dict(edge_fraction=1.0), r"estimate_noise: edge_fraction must be in \[0, 1\), got 1.0"),
+    (dict(edge_fraction=-0.1), "estimate_noise: edge_fraction must be finite >= 0"),
+])
+def test_estimate_noise_validates_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        estimate_noise(np.zeros((8, 8), np.float32), **kwargs)
+
+
+def test_estimate_noise_validates_the_image():
+    with pytest.raises(ValueError, match=r"estimate_noise: image must be at least 3x3"):
+        estimate_noise(np.zeros((2, 8), np.float32))
+    with pytest.raises(ValueError, match=r"estimate_noise\(image\)"):
+        estimate_noise(np.full((8, 8), np.nan, np.float32))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from semgan_core import baselines, kernels, metrics, tuning
-from semgan_core.noise import NoiseModel
+from semgan_core import baselines, kernels, tuning
+from semgan_core.noise import NoiseModel, estimate_noise
 
 PSF = kernels.ASSUMED_PSF
 
@@ -29,7 +29,7 @@ def test_training_pairs_are_8_bit_and_noisy_on_request():
     np.testing.assert_array_equal(clean, clean2)
     assert blurred.dtype == np.float32 and blurred.shape == (2, 64, 64)
     np.testing.assert_allclose(noisy * 255, np.round(noisy * 255), atol=1e-4)
-    assert metrics.estimate_noise(noisy[0]) > 3 * metrics.estimate_noise(blurred[0])
+    assert estimate_noise(noisy[0]) > 3 * estimate_noise(blurred[0])
 
 
 def test_tune_with_a_blind_method_and_iterations():
