@@ -4,6 +4,9 @@ The package is the single source of truth of the book: every chapter imports it 
 stays short. Modules (one concept each):
 
 ``images``   reading and writing micrographs, the float32 [0, 1] image contract
+``fileformats`` TIFF/PNG/JPEG/BMP decoding and writing, the bits a 16-bit file uses
+``tiffmeta`` instrument tags of TIFF micrographs, carried to their restorations
+``databar``  the instrument's info bar (and its frame line) at the bottom of a micrograph
 ``synth``    procedural SEM-like clean micrographs (the embedded default data)
 ``degrade``  blur kernels, fog and the paper's degradation recipes A, B and C
 ``datasets`` simulated datasets on disk: building them, the manifest, test pairs
@@ -15,7 +18,10 @@ stays short. Modules (one concept each):
 ``losses``   adversarial, cycle (SSIM), identity and edge losses
 ``metrics``  SSIM, PSNR, AG, CON, SF
 ``baselines`` Wiener, Richardson-Lucy, blind deconvolution, constrained least squares
-``infer``    tiled whole-image inference, loading generators
+``infer``    tiled whole-image inference, one micrograph file restored
+``generators`` generator files: the one saver and loader, the shipped models by name
+``batch``    many files restored: outputs planned and checked before any write
+``tflog``    TensorFlow imported without its start-up log lines
 ``evaluate`` every method over a test set, and the one test set of a degradation
 ``benchmark`` the ``evaluate`` command: shipped generators, test set, tables written
 ``bootstrap`` confidence intervals of means and paired gains

@@ -7,7 +7,8 @@ detector, ...) in the first page of the TIFF: FEI/Thermo Fisher in the private t
 ``ImageDescription`` (270); the pixel size often also in ``XResolution``/``YResolution``
 with a ``ResolutionUnit``. :func:`read_tags` keeps every tag of the first page byte for
 byte except those that describe the pixel layout (size, bit depth, compression, strips,
-tiles, sample format, the value range) and pointers into the file (EXIF and GPS
+tiles, sample format, the value range, the colour space of colour images), tifffile's own
+shape note in ``ImageDescription``, and pointers into the file (EXIF and GPS
 directories, sub-images), which cannot be copied; :func:`write_tiff` writes new pixels
 with those tags, in the input's byte order, so a vendor's software reads the restored
 file as it reads the original (an ASCII value that lacked the terminating NUL the TIFF
@@ -23,10 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import tifffile
 
-#: Tags that describe the pixel layout or point into the file: written anew, not carried.
+#: Tags that describe the pixel layout, the colour of colour images, or point into the
+#: file: written anew (or left out of a gray output), not carried.
 LAYOUT_TAGS = frozenset({
     254, 255, 256, 257, 258, 259, 262, 273, 277, 278, 279, 280, 281, 284, 317, 320, 322,
-    323, 324, 325, 330, 338, 339, 340, 341, 347, 530, 532, 32997, 34665, 34853, 40965,
+    323, 324, 325, 330, 338, 339, 340, 341, 347, 529, 530, 531, 532, 32997, 34665, 34853,
+    40965, 301, 318, 319, 34675,
     282, 283, 296,          # resolution: written through tifffile's own arguments
 })
 _RATIONAL = (5, 10)
@@ -73,6 +76,12 @@ def _raw(fh, tag, byteorder):
     return data
 
 
+def _is_shape_note(tag) -> bool:
+    """tifffile's own ``{"shape": [...]}`` description: about the old array, not the
+    instrument (it would be wrong for a cropped output)."""
+    return tag.code == 270 and str(tag.value).startswith('{"shape":')
+
+
 def is_grey_ramp(colormap) -> bool:
     """Whether a TIFF palette, shape (3, n), maps index ``i`` to gray ``i`` (n = 256)."""
     cmap = np.asarray(colormap)
@@ -98,7 +107,8 @@ def read_tags(path) -> TiffTags:
         page, order = tif.pages[0], tif.byteorder
         fh = tif.filehandle
         extra = tuple((tag.code, int(tag.dtype), tag.count, _raw(fh, tag, order), True)
-                      for tag in page.tags.values() if tag.code not in LAYOUT_TAGS)
+                      for tag in page.tags.values()
+                      if tag.code not in LAYOUT_TAGS and not _is_shape_note(tag))
         found = {code: page.tags.get(code) for code in (282, 283, 296)}
         resolution = None
         if found[282] is not None and found[283] is not None:

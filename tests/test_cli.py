@@ -265,3 +265,17 @@ def test_evaluate_names_the_test_image_of_another_size(tmp_path, capsys):
     line = _error_line(capsys)
     assert f"{data / 'testA_gt' / 'b.png'} is 128x160 pixels" in line
     assert "is 128x128" in line
+
+
+def test_evaluate_refuses_a_foreign_generator(tmp_path, capsys):
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs)).save(
+        tmp_path / "random.keras")
+    status = cli.main(["evaluate", "--degradation", "A", "--weights",
+                       str(tmp_path / "random.keras"), "--n", "1", "--out",
+                       str(tmp_path / "eval"), "--quiet"])
+    assert status == 2
+    assert "random.keras is a Keras model but not a semgan generator" in _error_line(capsys)
+    assert not (tmp_path / "eval").exists()

@@ -117,3 +117,8 @@ def test_real_fei_micrograph_round_trips(tmp_path):
                              tiff_tags=tiffmeta.read_tags(src))
     assert _carried(out) == _carried(src)
     assert 34680 in _carried(out)
+
+
+def test_tifffile_shape_note_is_not_carried(tmp_path):
+    tifffile.imwrite(tmp_path / "plain.tif", _pixels())  # writes {"shape": [130, 140]}
+    assert 270 not in tiffmeta.read_tags(tmp_path / "plain.tif").codes()
