@@ -217,6 +217,51 @@ def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
     return bootstrap.summary_table(per_image, METRICS, n_boot=n_boot, rng=rng), per_image
 
 
+def restorations(image, *, info=None, generators=None, methods=METHODS[:-1],
+                 psf_settings=("assumed",)):
+    """One image restored by each method exactly as :func:`evaluate_methods` restores it
+    (the panels of a figure then show what the tables score).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W), float32 in [0, 1]
+        A blurred image.
+    info : dict, optional
+        Its degradation info (``degrade.degrade``); needed for the ``oracle`` PSF only.
+    generators : dict of str to keras.Model, optional
+        Generators by table name.
+    methods : sequence of str, optional
+        Among :data:`METHODS` but ``ground-truth``; default all of those.
+    psf_settings : sequence of {'assumed', 'oracle'}, optional
+        PSFs given to the non-blind baselines.
+
+    Returns
+    -------
+    restored : dict of (str, str) to ndarray
+        ``(method, psf)`` to the restored image, in table order (``"blurred"`` is the
+        input itself).
+
+    Raises
+    ------
+    ValueError
+        For an invalid image, unknown methods or PSF settings (``ground-truth`` among
+        them), or the ``oracle`` PSF without ``info``.
+    """
+    image = images.as_image(image, name="restorations(image)")
+    methods, psf_settings = tuple(dict.fromkeys(methods)), tuple(dict.fromkeys(psf_settings))
+    unknown = [m for m in methods if m not in METHODS[:-1]]
+    bad_psf = [p for p in psf_settings if p not in PSF_SETTINGS]
+    if unknown or bad_psf or not psf_settings:
+        raise ValueError(f"restorations: methods must be among {METHODS[:-1]} and "
+                         f"psf_settings a non-empty subset of {PSF_SETTINGS}; got unknown "
+                         f"methods {unknown}, psf_settings {psf_settings}")
+    if "oracle" in psf_settings and info is None:
+        raise ValueError("restorations: the 'oracle' PSF needs the image's degradation info")
+    runs = _runs(methods, dict(generators or {}), psf_settings, [info])
+    return {(method, psf): image if restore is None else restore(0, image)
+            for method, psf, restore in runs}
+
+
 def test_set(degradation, *, n=None, seed=0, source="synthetic", progress=False):
     """The test images of a degradation: the first ``n`` test crops of its default dataset.
 

@@ -192,3 +192,33 @@ def test_shipped_generators_are_found_by_table_key(tmp_path, monkeypatch):
     assert benchmark.shipped_generators("B") == {}
     with pytest.raises(ValueError, match="shipped_generators: degradation='D' is not allowed"):
         benchmark.shipped_generators("D")
+
+
+def test_restorations_are_what_the_table_scores(smoke_set, generator):
+    from semgan_core import metrics
+
+    blurred, clean, infos = smoke_set
+    restored = evaluate.restorations(blurred[1], info=infos[1],
+                                     generators={"filter-unpaired": generator},
+                                     psf_settings=("assumed", "oracle"))
+    assert list(restored) == [r for r in EXPECTED_ROWS if r[0] != "ground-truth"]
+    assert restored[("blurred", "-")] is not None
+    _, per_image = evaluate.evaluate_methods(blurred, clean, infos, n_boot=10, progress=False,
+                                             generators={"filter-unpaired": generator})
+    scored = per_image[per_image["image"] == "00001"].set_index(["method", "psf"])
+    for key, image in restored.items():
+        assert metrics.psnr(clean[1], image) == pytest.approx(scored.loc[key, "psnr"])
+    only = evaluate.restorations(blurred[0], methods=("wiener",))
+    assert list(only) == [("wiener", "assumed")]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(methods=("ground-truth",)), r"restorations: methods must be among .* unknown "
+                                      r"methods \['ground-truth'\]"),
+    (dict(psf_settings=("oracle",)), "restorations: the 'oracle' PSF needs the image's "
+                                     "degradation info"),
+    (dict(psf_settings=()), "psf_settings a non-empty subset"),
+])
+def test_restorations_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        evaluate.restorations(np.zeros((32, 32), np.float32), **kwargs)
