@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from semgan_core import degrade, synth
-from semgan_core.noise import MID_GREY, NoiseModel, add_noise, estimate_noise
+from semgan_core.noise import (MID_GREY, NoiseModel, add_noise, estimate_noise,
+                               estimate_noise_model)
 
 FLAT = np.full((256, 256), MID_GREY, np.float32)
 
@@ -132,3 +133,36 @@ def test_estimate_noise_validates_the_image():
         estimate_noise(np.zeros((2, 8), np.float32))
     with pytest.raises(ValueError, match=r"estimate_noise\(image\)"):
         estimate_noise(np.full((8, 8), np.nan, np.float32))
+
+
+@pytest.mark.parametrize("truth", [NoiseModel(sigma=0.02), NoiseModel(sigma=0.04),
+                                   NoiseModel(sigma=0.04, read_sigma=0.02),
+                                   NoiseModel(read_sigma=0.02)])
+def test_estimate_noise_model_splits_shot_and_read_noise(truth):
+    models = []
+    for i in range(3):
+        clean = synth.micrograph(256, rng=2000 + i)[0]
+        noisy = degrade.degrade(clean, "A", rng=i, noise=truth)[0]
+        models.append(estimate_noise_model(np.round(noisy * 255) / 255))
+    sigma = np.mean([m.sigma for m in models])
+    read = np.mean([m.read_sigma for m in models])
+    if truth.sigma:
+        assert sigma == pytest.approx(truth.sigma, rel=0.15)
+    else:
+        assert sigma < 0.01
+    if truth.read_sigma:
+        assert read == pytest.approx(truth.read_sigma, rel=0.25)
+    else:
+        assert read < 0.005
+    assert all(m.poisson for m in models)
+
+
+def test_estimate_noise_model_of_flat_or_clipped_images():
+    flat = add_noise(np.full((64, 64), 0.5, np.float32), NoiseModel(read_sigma=0.02), rng=0)
+    model = estimate_noise_model(flat)                    # one grey level: read noise only
+    assert model.sigma == 0 and model.read_sigma == pytest.approx(0.02, rel=0.1)
+    assert estimate_noise_model(np.zeros((16, 16), np.float32)) == NoiseModel()
+    with pytest.raises(ValueError, match="estimate_noise_model: bins must be an integer >= 2"):
+        estimate_noise_model(flat, bins=1)
+    with pytest.raises(ValueError, match="estimate_noise_model: edge_fraction must be in"):
+        estimate_noise_model(flat, edge_fraction=1)
