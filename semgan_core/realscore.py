@@ -31,11 +31,10 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from semgan_core import baselines, databar, images, kernels, metrics, noise
+from semgan_core import databar, images, kernels, metrics, noise
 
-#: Names of the classical methods (each given the assumed PSF) and the input itself.
+#: The method name under which :func:`score_frames` scores the input itself.
 INPUT = "input"
-CLASSICAL = ("wiener", "richardson-lucy", "blind-deconvolution", "constrained-least-squares")
 #: Columns of a :func:`score_frames` table, after ``frame``, ``source`` and ``method``.
 SCORES = ("ag", "con", "sf", "noise", "reblur")
 #: Pixels left out at each border of the re-blur comparison (the PSF's reach and more).
@@ -155,18 +154,6 @@ def score(observed, restored, psf=kernels.ASSUMED_PSF) -> dict[str, float]:
     return values
 
 
-def classical_restorers(psf=kernels.ASSUMED_PSF) -> dict:
-    """``{name: restore(image)}`` for the classical methods of :data:`CLASSICAL`.
-
-    Each uses ``psf`` and the regularisation of :mod:`semgan_core.baselines`; blind
-    deconvolution starts from ``psf`` and runs the paper's 10 iterations.
-    """
-    return {"wiener": lambda x: baselines.wiener(x, psf),
-            "richardson-lucy": lambda x: baselines.richardson_lucy(x, psf),
-            "blind-deconvolution": lambda x: baselines.blind_deconvolution(x, psf)[0],
-            "constrained-least-squares": lambda x: baselines.constrained_least_squares(x, psf)}
-
-
 def restore_frame(image, restore):
     """Restore the specimen rows of a whole frame; pass the info bar through unchanged.
 
@@ -206,8 +193,8 @@ def score_frames(frames, restorers, *, psf=kernels.ASSUMED_PSF, keep=None):
         ``{name: (source, image)}``: a frame's source label and its whole image, float32
         in [0, 1] (info bar included).
     restorers : dict
-        ``{method: restore(specimen)}`` (:func:`classical_restorers`, generators wrapped
-        in :func:`semgan_core.infer.deblur`). The input is always scored, as
+        ``{method: restore(specimen)}`` (e.g.
+        :func:`semgan_core.realframes.restorers`). The input is always scored, as
         :data:`INPUT`.
     psf : ndarray, optional
         The PSF of the re-blur score.
@@ -305,12 +292,3 @@ def added_noise_metrics(image, sigmas, *, rng=None) -> pd.DataFrame:
         rows.append({"sigma": float(sigma), **metrics.evaluate(None, noisy),
                      "noise": noise_level(noisy)})
     return pd.DataFrame(rows)
-
-
-def pick_evenly(items, n) -> list:
-    """``n`` items spread evenly through ``items`` (all of them if there are fewer)."""
-    items = list(items)
-    if n >= len(items):
-        return items
-    index = np.linspace(0, len(items) - 1, n).round().astype(int)
-    return [items[i] for i in index]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semgan_core import kernels, realscore, synth
+from semgan_core import baselines, kernels, realscore, synth
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +84,17 @@ def test_restore_frame_refuses_a_restorer_that_changes_the_shape(blurred):
 
 def test_score_frames_scores_the_input_and_each_method(sharp, blurred):
     frames = {"one": ("synthetic", _with_bar(blurred)), "two": ("synthetic", blurred)}
-    table, kept = realscore.score_frames(frames, realscore.classical_restorers(),
-                                         keep={"one"})
-    assert len(table) == 2 * (1 + len(realscore.CLASSICAL))
-    assert set(table["method"]) == {realscore.INPUT, *realscore.CLASSICAL}
+    methods = {"wiener": lambda x: baselines.wiener(x, kernels.ASSUMED_PSF),
+               "identity": lambda x: x}
+    table, kept = realscore.score_frames(frames, methods, keep={"one"})
+    assert len(table) == 2 * 3
+    assert list(table["method"][:3]) == [realscore.INPUT, "wiener", "identity"]
     assert list(table.loc[table["frame"] == "one", "rows"].unique()) == [blurred.shape[0] - 16]
-    assert set(kept) == {"one"} and set(kept["one"]) == {realscore.INPUT, *realscore.CLASSICAL}
+    assert set(kept) == {"one"} and set(kept["one"]) == {realscore.INPUT, "wiener", "identity"}
     # deconvolution sharpens: AG rises over the input on every frame
     ag = table.pivot(index="frame", columns="method", values="ag")
     assert (ag["wiener"] > ag[realscore.INPUT]).all()
+    assert (ag["identity"] == ag[realscore.INPUT]).all()
 
 
 def test_score_frames_refuses_empty_frames_and_an_input_method(blurred):
@@ -121,7 +123,3 @@ def test_added_noise_raises_ag_and_sf(blurred):
     assert table["ag"].is_monotonic_increasing and table["sf"].is_monotonic_increasing
     assert table["noise"].iloc[-1] == pytest.approx(0.03, rel=0.25)
 
-
-def test_pick_evenly():
-    assert realscore.pick_evenly(range(10), 3) == [0, 4, 9]  # linspace 0, 4.5, 9 rounds to even
-    assert realscore.pick_evenly("ab", 5) == ["a", "b"]

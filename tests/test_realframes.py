@@ -1,0 +1,77 @@
+"""Tests of semgan_core.realframes: frame selection, stand-ins, restorers, summary, verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from semgan_core import realdata, realframes, realscore
+
+
+def test_pick_evenly():
+    assert realframes.pick_evenly(range(10), 3) == [0, 4, 9]  # 4.5 rounds to even
+    assert realframes.pick_evenly("ab", 5) == ["a", "b"]
+
+
+def test_select_frames_errors():
+    with pytest.raises(ValueError, match="select_frames: unknown subset 'gold'"):
+        realframes.select_frames({"gold": 1})
+    with pytest.raises(ValueError, match="select_frames: the count of 'ncm' must be an integer"):
+        realframes.select_frames({"ncm": 0})
+
+
+def test_select_frames_reads_whole_frames():
+    if realdata.real_data_dir() is None:
+        pytest.skip(realdata.missing_reason())
+    frames = realframes.select_frames({"sio2": 2, "charging": 1})
+    assert [s for s, _ in frames.values()] == ["sio2", "sio2", "charging"]
+    assert frames["chafer_example_data"][1].shape == (400, 2000)
+
+
+def test_select_frames_is_empty_without_real_data(monkeypatch):
+    monkeypatch.setattr(realdata, "real_data_dir", lambda: None)
+    assert realframes.select_frames({"ncm": 3}) == {}
+
+
+def test_synthetic_frames_are_seeded_and_noisy():
+    a = realframes.synthetic_frames(2, shape=(64, 96), rng=0)
+    b = realframes.synthetic_frames(2, shape=(64, 96), rng=0)
+    assert list(a) == ["synthetic_0", "synthetic_1"]
+    np.testing.assert_array_equal(a["synthetic_1"][1], b["synthetic_1"][1])
+    assert a["synthetic_0"][1].shape == (64, 96) and a["synthetic_0"][0] == "synthetic"
+    assert realscore.noise_level(a["synthetic_0"][1]) > 0.004
+
+
+def test_restorers_are_the_classical_methods_then_the_models():
+    methods = realframes.restorers(["filter-unpaired-A"])
+    assert list(methods) == [*realframes.CLASSICAL, "filter-unpaired-A"]
+    image = realframes.synthetic_frames(1, shape=(64, 96), rng=1)["synthetic_0"][1]
+    for restore in methods.values():
+        assert restore(image).shape == image.shape
+
+
+def _table():
+    rows = []
+    for frame, (ag_in, ag_out, noise_out) in {"a": (1.0, 2.0, 3.0), "b": (2.0, 3.0, 6.0)}.items():
+        rows.append({"frame": frame, "source": "s", "method": "input", "ag": ag_in,
+                     "con": 1.0, "sf": 1.0, "noise": 1.0, "reblur": 0.02, "seconds": 0.0})
+        rows.append({"frame": frame, "source": "s", "method": "m", "ag": ag_out,
+                     "con": 2, "sf": 2 if frame == "a" else 0.5, "noise": noise_out,
+                     "reblur": 0.01, "seconds": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_source_table_means_per_source_and_method():
+    out = realframes.source_table(_table())
+    assert list(out.index) == [("s", "input"), ("s", "m")]
+    assert out.loc[("s", "m"), "frames"] == 2 and out.loc[("s", "m"), "ag"] == 2.5
+
+
+def test_verdict_lines_count_frames_and_compare_with_noise():
+    (line,) = realframes.verdict_lines(_table(), ["m"])
+    assert line.startswith("**m**: partly confirmed: AG, CON and SF all rise on 1 of 2")
+    assert "AG x1.75" in line and "noise x4.50" in line and "do not show" in line
+    table = _table()
+    table.loc[table["method"] == "m", "noise"] = 1.2         # noise x1.2 against AG x1.75
+    assert "clearly less than AG" in realframes.verdict_lines(table, ["m"])[0]
