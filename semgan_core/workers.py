@@ -60,9 +60,11 @@ def run_tasks(func, tasks, *, processes=1, sizes=None, progress=False, desc=None
 
     Notes
     -----
-    Workers are started with the ``spawn`` method and die with this process (see the
-    module notes). An exception in a call (or a KeyboardInterrupt here) cancels the
-    calls not yet started, waits for the running ones and is raised again.
+    Workers are started with the ``spawn`` method, from the calling thread (Linux ties
+    the parent-death signal to the thread that started a worker; this one waits for
+    them), and die with this process (see the module notes); they ignore SIGINT. An
+    exception in a call (or a KeyboardInterrupt here) cancels the calls not yet started,
+    waits for the running ones and is raised again.
     """
     from tqdm.auto import tqdm
 
@@ -89,7 +91,13 @@ def run_tasks(func, tasks, *, processes=1, sizes=None, progress=False, desc=None
 
 
 def _die_with_parent(parent_pid):
-    """Worker initializer: exit when the process ``parent_pid`` dies."""
+    """Worker initializer: exit when the process ``parent_pid`` dies; ignore Ctrl-C.
+
+    Ctrl-C in a terminal interrupts the whole process group: the parent stops the
+    workers (cancels what has not started, waits for the running calls), so the workers
+    themselves ignore SIGINT rather than each printing a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not _set_parent_death_signal():
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     if os.getppid() != parent_pid:      # the parent died before the line above

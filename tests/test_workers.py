@@ -76,43 +76,73 @@ def _descendants(pid):
     return found
 
 
-@pytest.mark.skipif(not LINUX, reason="reads the process tree from /proc")
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="make_dataset uses 1 process here")
-def test_sigkill_of_make_dataset_leaves_no_process_and_no_folder(tmp_path):
-    """SIGKILL mid-run: every worker (and the resource tracker) exits within seconds,
-    and the next run removes the hidden .partial folder of the killed one."""
-    out = tmp_path / "ds"
-    options = dict(degradation="A", n_crops=4000, n_source=8, size=128, progress=False)
-    code = textwrap.dedent(f"""
-        from semgan_core import datasets
-        datasets.make_dataset({str(out)!r}, processes=2, **{options!r})
-    """)
+def _start_mid_run(command, tmp_path):
+    """Start ``command`` in a new session; return it with its descendants once the
+    hidden .partial folder of ``tmp_path / "ds"`` holds a crop."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
-    try:
-        deadline, children, partial = time.monotonic() + 120, set(), []
-        while time.monotonic() < deadline and proc.poll() is None:
-            children |= _descendants(proc.pid)
-            partial = list(tmp_path.glob(".ds.*.partial"))
-            if len(children) >= 3 and partial and any((partial[0] / "trainA").glob("*.png")):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "make_dataset ended before it could be killed"
-        assert len(children) >= 3  # two workers and the resource tracker
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    deadline = time.monotonic() + 10
+    proc = subprocess.Popen(command, env=env, start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    deadline, children = time.monotonic() + 120, set()
+    while time.monotonic() < deadline and proc.poll() is None:
+        children |= _descendants(proc.pid)
+        partial = list(tmp_path.glob(".ds.*.partial"))
+        if len(children) >= 3 and partial and any((partial[0] / "trainA").glob("*.png")):
+            return proc, children
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"make_dataset did not reach its workers' crops: {proc.communicate()[1]}")
+
+
+def _survivors(children, seconds=10):
+    """The processes of ``children`` still alive after up to ``seconds`` (then killed)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and any(workers._alive(p) for p in children):
         time.sleep(0.1)
     survivors = [p for p in children if workers._alive(p)]
     for pid in survivors:   # clean up before failing
         os.kill(pid, signal.SIGKILL)
-    assert survivors == []
-    assert partial[0].is_dir() and not out.exists()   # the killed run's folder is left
-    manifest = datasets.make_dataset(out, **dict(options, n_crops=4, n_source=2),
+    return survivors
+
+
+OPTIONS = dict(degradation="A", n_crops=4000, n_source=8, size=128, progress=False)
+needs_workers = pytest.mark.skipif(
+    not LINUX or (os.cpu_count() or 1) < 2,
+    reason="reads the process tree from /proc; make_dataset uses 2 processes from 2 CPUs")
+
+
+@needs_workers
+def test_sigkill_of_make_dataset_leaves_no_process_and_no_folder(tmp_path):
+    """SIGKILL mid-run: every worker (and the resource tracker) exits within seconds,
+    and the next run removes the hidden .partial folder of the killed one."""
+    out = tmp_path / "ds"
+    code = textwrap.dedent(f"""
+        from semgan_core import datasets
+        datasets.make_dataset({str(out)!r}, processes=2, **{OPTIONS!r})
+    """)
+    proc, children = _start_mid_run([sys.executable, "-c", code], tmp_path)
+    assert len(children) >= 3  # two workers and the resource tracker
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert _survivors(children) == []
+    partial = list(tmp_path.glob(".ds.*.partial"))
+    assert len(partial) == 1 and not out.exists()   # the killed run's folder is left
+    manifest = datasets.make_dataset(out, **dict(OPTIONS, n_crops=4, n_source=2),
                                      processes=1)
     assert manifest["counts"]["testA"] == 1
     assert not list(tmp_path.glob(".ds.*.partial"))    # ... and removed by the next run
+
+
+@needs_workers
+def test_ctrl_c_of_make_dataset_stops_it_cleanly(tmp_path):
+    """SIGINT to the process group (Ctrl-C): one line, status 130, no worker traceback,
+    no process and no folder left."""
+    command = [sys.executable, "-m", "semgan_core", "make-dataset", "--degradation", "A",
+               "--n-crops", "4000", "--size", "128", "--quiet", "--out", str(tmp_path / "ds")]
+    proc, children = _start_mid_run(command, tmp_path)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "semgan: interrupted"
+    assert "Traceback" not in err
+    assert _survivors(children) == []
+    assert list(tmp_path.iterdir()) == []
