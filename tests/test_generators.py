@@ -53,9 +53,15 @@ def test_save_refuses_bad_metadata_and_names(generator, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_file(tmp_path):
+def test_missing_file_folder_and_other_extension(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"load_generator: no such file: .*none\.keras"):
         generators.load_generator(tmp_path / "none.keras")
+    (tmp_path / "dir.keras").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"load_generator: a folder: .*dir\.keras"):
+        generators.load_generator(tmp_path / "dir.keras")
+    (tmp_path / "g.h5").write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"g\.h5: expected a \.keras generator file"):
+        generators.load_generator(tmp_path / "g.h5")
 
 
 @pytest.mark.parametrize("content", [b"not a zip", "half"])

@@ -361,6 +361,9 @@ def test_write_errors(tmp_path):
         images.write_image(tmp_path / "x.jpg", _random())
     with pytest.raises(ValueError, match="bit_depth must be 8 or 16, got 12"):
         images.write_image(tmp_path / "x.png", _random(), bit_depth=12)
+    with pytest.raises(ValueError, match=r"write_image: bits must be an integer in \[1, 8\], "
+                                         "got 12"):
+        images.write_image(tmp_path / "x.png", _random(), bits=12)
     with pytest.raises(ValueError, match=r"write_image: image: float values must lie"):
         images.write_image(tmp_path / "x.png", _random() + 1)
     assert list(tmp_path.iterdir()) == []
@@ -424,6 +427,20 @@ def test_module_does_not_import_tensorflow():
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("bits, scale", [(12, 4095), (10, 1023), (16, 65535)])
+def test_bits_read_and_write_back(tmp_path, bits, scale):
+    pixels = np.random.default_rng(0).integers(0, scale + 1, (SIDE, SIDE)).astype(np.uint16)
+    pixels[0, 0] = scale
+    tifffile.imwrite(tmp_path / "in.tif", pixels)
+    for given in (bits, "auto"):
+        image = images.read_image(tmp_path / "in.tif", bits=given)
+        assert image.max() == 1.0
+        out = images.write_image(tmp_path / "out.tif", image, bit_depth=16, bits=bits)
+        np.testing.assert_array_equal(tifffile.imread(out), pixels)
+    assert fileformats.stored_depth(tmp_path / "in.tif", bits="auto") == (16, bits)
+    assert fileformats.stored_depth(tmp_path / "in.tif") == (16, 16)
 
 
 def test_stack_names_the_file_of_another_size(tmp_path):
