@@ -152,3 +152,19 @@ def test_shipped_names_and_defaults():
     with pytest.raises(ValueError, match=r"unknown model 'cyclegan-A'; expected one of A, "
                                          r"B, C, filter-unpaired-A"):
         generators.shipped_path("cyclegan-A")
+
+
+def test_model_cards_are_rendered_from_the_metadata():
+    import importlib.util
+
+    script = generators.WEIGHTS_DIR.parent / "scripts" / "ship_weights.py"
+    spec = importlib.util.spec_from_file_location("ship_weights", script)
+    ship_weights = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship_weights)
+    for name in generators.SHIPPED:
+        path = generators.shipped_path(name)
+        card = path.with_name(f"MODEL_CARD_{path.stem}.md").read_text()
+        model = generators.load_generator(path)
+        assert card == ship_weights.card(generators.read_metadata(path), path.name,
+                                         path.stat().st_size, model.count_params())
+        assert "cyclegan" not in card.lower().replace("u-net cyclegan", "")
