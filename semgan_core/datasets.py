@@ -31,27 +31,21 @@ dataset's held-out test crops cheaply.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 from pathlib import Path
 
-import numpy as np
-
-from semgan_core import checks, crops, images, results, workers
+from semgan_core import checks, crops, degrade, images, results, workers
 from semgan_core.crops import IMAGE_SUFFIXES, list_images  # noqa: F401  (public here)
 
 FOLDERS = ("trainA", "trainB", "trainA_gt", "testA", "testB", "testA_gt")
 VAL_FOLDERS = ("valA", "valA_gt")   # written only when val_fraction > 0
 TEST_FOLDERS = ("testA", "testB", "testA_gt")   # all that ``test_only`` writes
 PAIRED_SPLITS = ("train", "val", "test")
-DEGRADATIONS = ("A", "B", "C")
-HYBRIDS = ("random", "compose")
 FORMAT = "semgan-dataset/2"         # /1 called the degradation "recipe"
 _MAX_SIGMA = 0.5            # noise standard deviations are at most this (on [0, 1])
 #: Dataset settings of each profile that differ from :func:`make_dataset`'s defaults.
 _PROFILE_OPTIONS = {"smoke": {"n_crops": 24, "n_source": 8}, "book": {}, "paper": {}}
-_log = logging.getLogger(__name__)
 
 
 def profile_options(profile, **overrides):
@@ -220,8 +214,8 @@ def make_dataset(out, *, degradation="A", source="synthetic", n_source=None, n_c
 def _check_options(degradation, n_crops, test_fraction, seed, hybrid, size, processes,
                    val_fraction):
     """Validate make_dataset's scalar options; return the ones the workers need."""
-    checks.check_choice("make_dataset", "degradation", degradation, DEGRADATIONS)
-    checks.check_choice("make_dataset", "hybrid", hybrid, HYBRIDS)
+    checks.check_choice("make_dataset", "degradation", degradation, degrade.DEGRADATIONS)
+    checks.check_choice("make_dataset", "hybrid", hybrid, degrade.HYBRIDS)
     checks.check_int("make_dataset", "n_crops", n_crops, 2)
     checks.check_int("make_dataset", "seed", seed, 0)
     checks.check_size_multiple("make_dataset", "size", size)
@@ -346,8 +340,10 @@ def load_test_pairs(data_dir, *, n=None, split="test"):
     manifest = read_manifest(data_dir) or {"images": {}}
     names = [p.name for p in paths_a]
     # crops may be smaller than images.MIN_SIDE
-    blurred = np.stack([images.read_image(p, min_side=1) for p in paths_a])
-    clean = np.stack([images.read_image(p, min_side=1) for p in paths_gt])
+    both = [*paths_a, *paths_gt]
+    both = images.stack([images.read_image(p, min_side=1) for p in both], both,
+                        func="load_test_pairs")
+    blurred, clean = both[:len(paths_a)], both[len(paths_a):]
     infos = [manifest["images"].get(name, {}).get("degradation") for name in names]
     return blurred, clean, names, infos
 

@@ -241,6 +241,20 @@ def test_cli(tmp_path, capsys):
     assert not (tmp_path / "cli2").exists()
 
 
+def test_test_pairs_of_two_sizes_name_the_file(dataset_c, tmp_path):
+    out, _ = dataset_c
+    copy = tmp_path / "copy"
+    for folder in ("testA", "testA_gt"):
+        (copy / folder).mkdir(parents=True)
+        for name in _names(out / folder):
+            (copy / folder / name).write_bytes((out / folder / name).read_bytes())
+    odd = copy / "testA_gt" / _names(out / "testA_gt")[-1]
+    images.write_image(odd, synth.micrograph(64, rng=0)[0])
+    with pytest.raises(ValueError, match=rf"load_test_pairs: {odd} is 64x64 pixels \(H x W\), "
+                       "but .* is 128x128"):
+        datasets.load_test_pairs(copy)
+
+
 def test_list_images_and_loader_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         datasets.list_images(tmp_path / "missing")
