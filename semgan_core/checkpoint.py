@@ -1,11 +1,11 @@
-"""The run folder of a training run: atomic checkpoints, resume, and stopping on a signal.
+"""The run folder of a training run: atomic checkpoints, resume, the dataset trained on.
 
 A run folder holds::
 
     RUN_DIR/checkpoints/step_000250/ckpt.index, ckpt.data-*  (tf.train.Checkpoint: the
         networks G, F, D_A, D_B, their optimizers' state, the image pools)
     RUN_DIR/checkpoints/step_000250/state.json  (step, data position, mode, config, seed,
-        library versions, wall time)
+        library versions, wall time, the dataset: resolved path and manifest hash)
     RUN_DIR/losses.csv, RUN_DIR/tb/, RUN_DIR/samples/, RUN_DIR/report.json,
     RUN_DIR/generator_G.keras, RUN_DIR/generator_F.keras
 
@@ -15,16 +15,21 @@ previous checkpoints or the new one, never a half-written one; at most one check
 interval of training is lost. Only the last ``keep_checkpoints`` are kept.
 
 Resuming checks that the saved configuration matches: only the keys in
-:data:`RESUMABLE_KEYS` (the step budget, logging and speed settings) may change.
+:data:`RESUMABLE_KEYS` (the step budget, logging and speed settings) may change; and that
+the dataset is the same one (:func:`dataset_identity`, :func:`check_same_dataset`). A
+checkpoint that cannot be read (a data file missing or truncated, a corrupt
+``state.json``) is reported in one line, moved aside to ``checkpoints/corrupt-step_N``
+and the next older one is used (:func:`restore_newest`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
-import signal
+import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +76,6 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
 
 def read_state(folder: str | os.PathLike) -> dict[str, Any]:
     """The ``state.json`` of a checkpoint folder."""
-    import json
-
     return json.loads((Path(folder) / STATE_FILE).read_text())
 
 
@@ -103,7 +106,7 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool) -> Path | None:
         return latest
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
     if latest is not None or existing:
-        what = (f"checkpoints up to step {read_state(latest)['step']}" if latest
+        what = (f"checkpoints up to step {list_checkpoints(run_dir)[-1][0]}" if latest
                 else ", ".join(existing))
         raise FileExistsError(
             f"train: {run_dir} already holds a run ({what}); pass --resume "
@@ -171,63 +174,90 @@ def restore(checkpoint, folder: str | os.PathLike) -> None:
     checkpoint.read(str(Path(folder) / _PREFIX)).assert_existing_objects_matched()
 
 
-class StopOnSignal:
-    """Context manager: SIGINT and SIGTERM set :attr:`signal_name` instead of killing.
-
-    The training loop checks :attr:`requested` after each step, saves a checkpoint and
-    returns. A second signal of the same kind while stopping falls back to the default
-    behaviour. Outside the main thread (where handlers cannot be set) it does nothing.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.signal_name: str | None = None
-        self._previous: dict[int, Any] = {}
-
-    @property
-    def requested(self) -> bool:
-        """Whether a stop was requested."""
-        return self.signal_name is not None
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:  # second signal: give up waiting for the step
-            signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))
-            signal.raise_signal(signum)
-            return
-        self.signal_name = signal.Signals(signum).name
-
-    def __enter__(self) -> "StopOnSignal":
-        if threading.current_thread() is threading.main_thread():
-            for signum in self.SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        self._previous.clear()
-
-
-def save_generator(model, path) -> Path:
-    """Save a generator as a ``.keras`` file atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
+def _unreadable(folder: Path, error: BaseException) -> None:
+    """Report a checkpoint that cannot be read in one line and move it aside."""
+    reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+    print(f"semgan: warning: checkpoint {folder} cannot be read ({reason}); "
+          "using the previous one", file=sys.stderr)
     try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        os.replace(folder, folder.with_name(f"corrupt-{folder.name}"))
+    except OSError:
+        pass
 
 
-def load_generator(path):
-    """Load a generator saved by :func:`train` (``RUN_DIR/generator_G.keras``).
+def newest_state(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]] | None:
+    """``(folder, state)`` of the newest checkpoint whose ``state.json`` reads, or None.
 
-    The one loader is :func:`semgan_core.infer.load_generator` (clear errors naming the
-    path, ``.weights.h5`` files too); this is a shortcut for ``.keras`` files.
+    Checkpoints with an unreadable ``state.json`` are reported and moved aside.
     """
-    from semgan_core import infer
+    for _, folder in reversed(list_checkpoints(run_dir)):
+        try:
+            return folder, read_state(folder)
+        except (OSError, ValueError) as error:
+            _unreadable(folder, error)
+    return None
 
-    return infer.load_generator(path)
+
+def restore_newest(checkpoint, run_dir: str | os.PathLike) -> tuple[Path, dict] | None:
+    """Restore ``checkpoint`` from the newest intact checkpoint of ``run_dir``.
+
+    A checkpoint whose files cannot be read (a data file missing or truncated, a corrupt
+    index or ``state.json``) is reported on stderr in one line and moved aside to
+    ``checkpoints/corrupt-step_N``; the next older one is tried.
+
+    Returns
+    -------
+    found : (pathlib.Path, dict) or None
+        The folder restored from and its state, or None when no checkpoint is intact.
+    """
+    import tensorflow as tf
+
+    while (found := newest_state(run_dir)) is not None:
+        try:
+            restore(checkpoint, found[0])
+            return found
+        except (tf.errors.OpError, OSError, ValueError, IndexError) as error:
+            _unreadable(found[0], error)
+    return None
+
+
+def dataset_identity(data_dir: str | os.PathLike) -> dict[str, Any]:
+    """What identifies a dataset: its resolved path and the SHA-256 of its manifest.
+
+    Returns
+    -------
+    identity : dict
+        ``{"path": str, "manifest_sha256": str or None}`` (None without a
+        ``manifest.json``).
+    """
+    data_dir = Path(data_dir).resolve()
+    manifest = data_dir / "manifest.json"
+    digest = (hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file()
+              else None)
+    return {"path": str(data_dir), "manifest_sha256": digest}
+
+
+def check_same_dataset(saved: dict[str, Any] | None, current: dict[str, Any]) -> None:
+    """Refuse to resume on another dataset than the checkpoint's.
+
+    Two datasets are the same when their manifests hash alike (a copied or moved dataset
+    is the same), or, without manifests, when their resolved paths are equal.
+
+    Raises
+    ------
+    ValueError
+        Naming both datasets, and how to go on anyway (``--allow-other-data``).
+    """
+    if not saved:
+        return
+    if saved.get("manifest_sha256") or current.get("manifest_sha256"):
+        same = saved.get("manifest_sha256") == current.get("manifest_sha256")
+    else:
+        same = saved.get("path") == current.get("path")
+    if not same:
+        raise ValueError(
+            f"train: cannot resume, the checkpoint was trained on another dataset "
+            f"({saved.get('path')}, manifest {str(saved.get('manifest_sha256'))[:12]}; now "
+            f"{current['path']}, manifest {str(current.get('manifest_sha256'))[:12]}); use "
+            "the same --data, or pass --allow-other-data (allow_other_data=True) to "
+            "continue on this one")

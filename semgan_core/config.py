@@ -1,21 +1,40 @@
-"""Profiles (smoke, book, paper) and ``get_config``.
+"""Settings of a training run: sections, training recipes, profiles and ``get_config``.
 
-Hyperparameters are plain values in one dataclass, overridable by keyword, saved into
-every checkpoint and result file (nanoGPT style). Tiny CPU runs are overrides of the
-same trainer, not separate code.
+Hyperparameters are plain values in one frozen dataclass, overridable by keyword (flat
+keys, also from the command line with ``--set key=value``), saved into every checkpoint
+and result file (nanoGPT style). The fields are grouped in :data:`SECTIONS`: the
+networks, the paper's losses (eq. 16), the options of the filter recipe, the study
+options, the optimisation and the engineering settings.
 
-* ``smoke``: CI. A tiny discriminator and a handful of steps; minutes for the whole book.
-* ``book``: the default. The CPU recipe (:data:`CPU_RECIPE`) at 256x256: the paper's
-  recipe, trained at CPU scale, ends below its own blurred input (NOTES.md section 8;
-  the book's reproduction notes show the curves), so this profile trains a generator that
-  can only deconvolve and correct contrast smoothly (:mod:`semgan_core.filtergen`) with
-  unpaired spectrum and histogram matching (:mod:`semgan_core.matching`) and without the
-  adversarial term, which did not help in the study and costs most of a step. 10 000
-  steps: about 10 minutes alone on 2 cores (0.06 s/step), 17 with a second run beside it.
-* ``paper``: the paper's settings (Methods, "Experimental settings"): the U-Net and
-  PatchGAN networks at width 1.0, 256x256, 50 epochs, batch 1, Adam lr 1e-4 (beta1 0.5),
-  lambda1 10, lambda2 5, gamma 10; the class defaults (:data:`PAPER_RECIPE`). Meant for
-  a GPU.
+The class defaults are the paper's method (Methods, "Experimental settings"): the
+U-Net and PatchGAN at width 1.0, 256x256 crops, 50 epochs, batch 1, Adam lr 1e-4 (beta1
+0.5), lambda1 10, lambda2 5, gamma 10, with one exception, ``bottleneck_norm=False``
+(instance norm at the 2x2 bottleneck, measured in :mod:`semgan_core.models`; the
+``paper`` profile puts it back). ``Config()`` is therefore the ``paper`` profile less
+its bottleneck norm and its logging intervals.
+
+Training recipes (key ``recipe``; :data:`RECIPES` holds each one's settings, and
+:mod:`semgan_core.recipes` its generator and loss terms):
+
+* ``"paper"``: the paper's U-Net CycleGAN, eq. 16 with the adversarial term.
+* ``"filter"``: the CPU recipe: a generator that can only deconvolve and correct contrast
+  smoothly (:mod:`semgan_core.filtergen`), trained without the adversarial term on eq. 16's
+  other terms plus unpaired spectrum and histogram matching (:mod:`semgan_core.matching`).
+  At CPU scale the paper's recipe ends below its own blurred input after thousands of
+  steps (the book's reproduction notes show the curves); this one does not.
+
+Profiles choose a recipe and a scale:
+
+* ``smoke``: CI. The filter recipe, width 0.125, 6 steps; minutes for the whole book.
+* ``book``: the default. The filter recipe at 256x256, width 0.25, 10 000 steps: about
+  10 minutes alone on 2 cores (0.06 s/step).
+* ``paper``: the paper's recipe and settings, with instance norm at the bottleneck (the
+  literal reading). Meant for a GPU.
+
+:func:`get_config` layers the class defaults, the recipe's settings, the profile's and
+the overrides, then checks every value (type, finiteness, range) and the fields
+together: an option that the chosen recipe (or a switched-off term) ignores is refused
+when it is set away from its neutral value, never dropped silently.
 """
 
 from __future__ import annotations
@@ -24,6 +43,8 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from semgan_core import checks
+
 PROFILES = ("smoke", "book", "paper")
 
 
@@ -31,49 +52,43 @@ PROFILES = ("smoke", "book", "paper")
 class Config:
     """All settings of one run. Use :func:`get_config` rather than building it directly."""
 
-    profile: str = "book"
+    profile: str = "paper"
     seed: int = 0
-    # --- data --------------------------------------------------------------------
-    recipe: str = "A"               # degradation recipe: A, B or C
-    image_size: int = 256           # training crop side (multiple of 128)
-    n_crops: int = 2550             # crops after "data expansion" (paper: 2550)
-    n_source: int = 0               # clean source images to crop from (0: library default)
-    test_fraction: float = 0.1      # split by source image
-    hybrid: str = "random"          # recipe C: one kernel drawn per image, or "compose"
-    strict_unpaired: bool = False   # draw domains A and B from disjoint source images
+    recipe: str = "paper"           # training recipe: "paper" or "filter" (RECIPES)
     # --- networks ------------------------------------------------------------------
-    width: float = 0.25             # channel multiplier (paper: 1.0)
-    bottleneck_norm: bool = False   # instance norm at the H/128 bottleneck (models.py: measured)
-    generator: str = "unet"         # "unet" (paper) or "filter" (filtergen.py: learned
-                                    # deconvolution filter + smooth tone field)
-    filter_size: int = 15           # side of the learned filter (generator="filter")
-    filter_gain: float = 10.0       # its learning-rate multiplier (filtergen.LearnedFilter)
-    tone: str = "mean"              # its tone field: "mean", "mean+spread" or "none"
+    image_size: int = 256           # training crop side (multiple of 128)
+    width: float = 1.0              # channel multiplier (paper: 1.0)
+    bottleneck_norm: bool = False   # U-Net: instance norm at the H/128 bottleneck
+    residual: bool = False          # U-Net: G(x) = x + U-Net(x), output layer zero-initialised
+    filter_size: int = 15           # filter recipe: side of the learned filter (odd)
+    filter_gain: float = 10.0       # filter recipe: its learning-rate multiplier
+    tone: str = "mean"              # filter recipe: tone field "mean", "mean+spread", "none"
+    disc_norm: str = "all"          # D's instance norms: all (paper), inner (2-3), none
+    disc_input: str = "image"       # D sees the image, "highpass" x - g*x, or "both"
+    # --- the paper's losses (eq. 16) -------------------------------------------------
+    lambda_adv: float = 1.0         # weight of the adversarial terms (0: no discriminators)
+    lambda_cycle: float = 10.0      # lambda1
+    lambda_identity: float = 5.0    # lambda2
+    gamma_edge: float = 10.0        # gamma
+    edge_operator: str = "sobel"    # or "kirsch" (Table S4)
+    edge_reference: str = "paper"   # eq. 13 literal, or "input"
+    # --- filter recipe: unpaired statistics matching (matching.py) ---------------------
+    lambda_spectral: float = 0.0    # amplitude-spectrum matching (0: off)
+    spectral_target: str = "pair"   # "pair": one unrelated image; "mean": the domains' means
+    spectral_cap: float = 4.0       # largest gain (and 1/smallest) of spectral_target="mean"
+    lambda_histogram: float = 0.0   # grey-level histogram matching (0: off)
+    # --- study options (neutral defaults) ----------------------------------------------
+    warmup_steps: int = 0           # steps without the adversarial term, D idle
+    lr_d_multiplier: float = 1.0    # discriminator lr = learning_rate * k (two time-scale)
+    r1_gamma: float = 0.0           # R1 gradient penalty on D's real inputs (0: off)
+    pool_size: int = 0              # image history pool (0: off; CycleGAN uses 50)
     # --- optimisation --------------------------------------------------------------
-    steps: int = 3600               # training steps (0: use epochs)
-    epochs: int = 0                 # epochs over trainA (paper: 50); used when steps == 0
+    steps: int = 0                  # training steps (0: use epochs)
+    epochs: int = 50                # epochs over trainA (paper: 50); used when steps == 0
     batch_size: int = 1
     learning_rate: float = 1e-4
     beta_1: float = 0.5
-    lambda_cycle: float = 10.0      # lambda1, eq. 16
-    lambda_identity: float = 5.0    # lambda2, eq. 16
-    gamma_edge: float = 10.0        # gamma, eq. 16
-    edge_operator: str = "sobel"    # or "kirsch" (Table S4)
-    edge_reference: str = "paper"   # eq. 13 literal, or "input"
-    pool_size: int = 0              # image history pool (0: off; CycleGAN uses 50)
     lr_decay: bool = False          # linear decay to zero over the second half
-    # --- convergence study (neutral defaults: the paper's recipe is unchanged) ------
-    residual: bool = False          # G(x) = x + U-Net(x), last layer zero-initialised
-    warmup_steps: int = 0           # steps of identity/cycle-only training before GAN
-    lambda_adv: float = 1.0         # weight of the adversarial terms in eq. 16
-    lr_d_multiplier: float = 1.0    # discriminator lr = learning_rate * k (two time-scale)
-    disc_input: str = "image"       # or "highpass": D sees x - GaussianBlur(x); "both": 2 channels
-    disc_norm: str = "all"          # D's instance norms: all (paper), inner (2-3), none
-    r1_gamma: float = 0.0           # R1 gradient penalty on D's real inputs (0: off, paper)
-    lambda_spectral: float = 0.0    # unpaired amplitude-spectrum matching (matching.py; 0: off)
-    spectral_target: str = "pair"   # "pair": one unrelated image; "mean": the domains' means
-    spectral_cap: float = 4.0       # largest gain (and 1/smallest) of spectral_target="mean"
-    lambda_histogram: float = 0.0   # unpaired grey-level histogram matching (0: off)
     # --- engineering -----------------------------------------------------------------
     mixed_precision: bool = False   # float16 compute, float32 variables and losses
     jit_compile: bool = False       # XLA (slower on CPU, measured)
@@ -89,66 +104,90 @@ class Config:
         """The config as a plain dict (for JSON, checkpoints and result files)."""
         return dataclasses.asdict(self)
 
+    def section(self, name: str) -> dict[str, Any]:
+        """The values of one section of :data:`SECTIONS`, e.g. ``cfg.section("networks")``."""
+        checks.check_choice("Config.section", "name", name, SECTIONS)
+        return {key: getattr(self, key) for key in SECTIONS[name]}
+
     def replace(self, **overrides: Any) -> "Config":
         """A copy with ``overrides`` applied (validated like :func:`get_config`)."""
         values = {**self.to_dict(), **overrides}
         return get_config(values.pop("profile"), **values)
 
 
-#: The paper's generator, discriminator and loss settings (the defaults of :class:`Config`),
-#: spelled out so that a study can put them back on top of a profile that changes them.
-PAPER_RECIPE: dict[str, Any] = dict(
-    generator="unet", residual=False, disc_norm="all", disc_input="image",
-    edge_reference="paper", lambda_identity=5.0, lambda_adv=1.0, lambda_spectral=0.0,
-    spectral_target="pair", lambda_histogram=0.0, r1_gamma=0.0, warmup_steps=0, pool_size=0,
-    lr_d_multiplier=1.0)
+#: The fields of :class:`Config` by concern, in field order.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "run": ("profile", "seed", "recipe"),
+    "networks": ("image_size", "width", "bottleneck_norm", "residual", "filter_size",
+                 "filter_gain", "tone", "disc_norm", "disc_input"),
+    "paper_losses": ("lambda_adv", "lambda_cycle", "lambda_identity", "gamma_edge",
+                     "edge_operator", "edge_reference"),
+    "matching": ("lambda_spectral", "spectral_target", "spectral_cap", "lambda_histogram"),
+    "study": ("warmup_steps", "lr_d_multiplier", "r1_gamma", "pool_size"),
+    "optimisation": ("steps", "epochs", "batch_size", "learning_rate", "beta_1", "lr_decay"),
+    "engineering": ("mixed_precision", "jit_compile", "deterministic", "intra_op_threads",
+                    "inter_op_threads", "checkpoint_every", "keep_checkpoints",
+                    "sample_every", "log_every"),
+}
 
-#: The CPU recipe of the smoke and book profiles (issue #6; the book's reproduction notes
-#: show the curves): a generator that can only deconvolve and correct contrast smoothly
-#: (filtergen.py), a discriminator that sees the blur (instance norm on its inner layers
-#: only, high-pass input), the edge loss against the input with a light identity term, and
-#: unpaired spectrum and histogram matching (matching.py), the spectrum against the two
-#: domains' running mean spectra (``spectral_target="mean"``).
-CPU_RECIPE: dict[str, Any] = dict(
-    generator="filter", disc_norm="inner", disc_input="highpass", edge_reference="input",
-    lambda_identity=0.5, lambda_spectral=1.0, spectral_target="mean", lambda_histogram=10.0,
-    lambda_adv=0.0)
+#: Each training recipe's settings, applied on top of the class defaults (the paper's).
+#: The filter recipe: the edge loss against the input with a light identity term, the
+#: spectrum against the two domains' running mean spectra and the histogram, no
+#: adversarial term (it did not help in the study and costs most of a step).
+RECIPES: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "filter": dict(edge_reference="input", lambda_identity=0.5, lambda_spectral=1.0,
+                   spectral_target="mean", lambda_histogram=10.0, lambda_adv=0.0),
+}
+
+#: Options only one recipe's generator or loss terms read: another recipe refuses them.
+RECIPE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "paper": ("bottleneck_norm", "residual"),
+    "filter": ("filter_size", "filter_gain", "tone", "lambda_spectral", "spectral_target",
+               "spectral_cap", "lambda_histogram"),
+}
+
+#: Options read only while the adversarial term is on (``lambda_adv > 0``).
+ADVERSARIAL_OPTIONS = ("disc_norm", "disc_input", "warmup_steps", "lr_d_multiplier",
+                       "r1_gamma", "pool_size")
 
 _PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
-    "smoke": dict(CPU_RECIPE, width=0.125, image_size=256, steps=6, n_crops=24, n_source=8,
-                  checkpoint_every=3, sample_every=3, log_every=1),
-    # 0.30 s/step measured on 2 idle cores with one thread per op (0.35 s with
-    # TensorFlow's thread defaults): 3600 steps ~ 18 minutes
-    "book": dict(CPU_RECIPE, width=0.25, image_size=256, steps=10000, intra_op_threads=1),
-    "paper": dict(width=1.0, image_size=256, bottleneck_norm=True, steps=0, epochs=50,
-                  n_crops=2550, checkpoint_every=1000, sample_every=1000, log_every=50),
+    "smoke": dict(recipe="filter", width=0.125, steps=6, epochs=0, checkpoint_every=3,
+                  sample_every=3, log_every=1),
+    # 0.06 s/step measured on 2 idle cores with one thread per op
+    "book": dict(recipe="filter", width=0.25, steps=10000, epochs=0, intra_op_threads=1),
+    "paper": dict(bottleneck_norm=True, checkpoint_every=1000, sample_every=1000,
+                  log_every=50),
 }
 
 _CHOICES = {
     "profile": PROFILES,
-    "recipe": ("A", "B", "C"),
-    "hybrid": ("random", "compose"),
+    "recipe": tuple(RECIPES),
     "edge_operator": ("sobel", "kirsch"),
     "edge_reference": ("paper", "input"),
     "disc_input": ("image", "highpass", "both"),
-    "generator": ("unet", "filter"),
     "tone": ("mean", "mean+spread", "none"),
     "disc_norm": ("all", "inner", "none"),
     "spectral_target": ("pair", "mean"),
 }
 
-# (key, smallest allowed value, whether the bound itself is allowed)
-_LOWER_BOUNDS = (
-    ("width", 0, False), ("batch_size", 1, True), ("learning_rate", 0, False),
-    ("pool_size", 0, True), ("warmup_steps", 0, True), ("lambda_adv", 0, True),
-    ("lr_d_multiplier", 0, False), ("lambda_cycle", 0, True), ("lambda_identity", 0, True),
-    ("gamma_edge", 0, True), ("spectral_cap", 1, False), ("checkpoint_every", 1, True),
-    ("keep_checkpoints", 1, True),
-    ("sample_every", 0, True), ("log_every", 1, True), ("n_crops", 1, True),
-    ("intra_op_threads", 0, True), ("inter_op_threads", 0, True), ("filter_size", 1, True),
-    ("filter_gain", 0, False), ("r1_gamma", 0, True),
-    ("lambda_spectral", 0, True), ("lambda_histogram", 0, True),
-)
+# key: (low, high, strict): the allowed range of each number (None: unbounded). The
+# upper bounds are sanity limits: a value beyond them is a typo, not a setting.
+_RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "seed": (0, None, False), "image_size": (128, 8192, False),
+    "width": (0, 16, True), "filter_size": (1, 255, False), "filter_gain": (0, 1e4, True),
+    "lambda_adv": (0, 1e4, False), "lambda_cycle": (0, 1e4, False),
+    "lambda_identity": (0, 1e4, False), "gamma_edge": (0, 1e4, False),
+    "lambda_spectral": (0, 1e4, False), "spectral_cap": (1, 1e6, True),
+    "lambda_histogram": (0, 1e4, False), "warmup_steps": (0, None, False),
+    "lr_d_multiplier": (0, 1e3, True), "r1_gamma": (0, 1e6, False),
+    "pool_size": (0, 10000, False), "steps": (0, None, False), "epochs": (0, None, False),
+    "batch_size": (1, 65536, False), "learning_rate": (0, 1.0, True),
+    "beta_1": (0, 1, False), "intra_op_threads": (0, 4096, False),
+    "inter_op_threads": (0, 4096, False), "checkpoint_every": (1, None, False),
+    "keep_checkpoints": (1, None, False), "sample_every": (0, None, False),
+    "log_every": (1, None, False),
+}
 
 
 def config_keys() -> list[str]:
@@ -165,7 +204,8 @@ def get_config(profile: str = "book", **overrides: Any) -> Config:
         Base profile.
     **overrides
         Any field of :class:`Config`. Values are coerced to the field's type
-        (so ``"0.5"`` from a command line is accepted for a float).
+        (so ``"0.5"`` from a command line is accepted for a float). ``recipe`` brings
+        that recipe's settings (:data:`RECIPES`) under the other overrides.
 
     Returns
     -------
@@ -174,13 +214,16 @@ def get_config(profile: str = "book", **overrides: Any) -> Config:
     Raises
     ------
     ValueError
-        For an unknown profile, unknown keys (all named in the message), a value
-        of the wrong type or one outside its allowed choices.
+        For an unknown profile, unknown keys (all named in the message), a value of the
+        wrong type, outside its allowed choices or range, not finite, or set away from
+        its neutral value while the chosen recipe (or a switched-off term) ignores it.
 
     Examples
     --------
     >>> get_config("smoke", steps=12).steps
     12
+    >>> get_config("smoke", recipe="paper").lambda_adv
+    1.0
     """
     if profile not in PROFILES:
         raise ValueError(f"get_config: unknown profile {profile!r}; expected one of {PROFILES}")
@@ -191,7 +234,14 @@ def get_config(profile: str = "book", **overrides: Any) -> Config:
             f"get_config: unknown key(s) {', '.join(map(repr, unknown))}; "
             f"valid keys are: {', '.join(sorted(known))}"
         )
-    values = {**_PROFILE_SETTINGS[profile], **overrides, "profile": profile}
+    settings = _PROFILE_SETTINGS[profile]
+    recipe = _coerce("recipe", overrides.get("recipe", settings.get("recipe", "paper")), str)
+    checks.check_choice("get_config", "recipe", recipe, _CHOICES["recipe"])
+    ignored = {k for name, keys in RECIPE_OPTIONS.items() if name != recipe for k in keys}
+    # a profile's setting of an option the chosen recipe does not read does not apply
+    settings = {k: v for k, v in settings.items() if k not in ignored}
+    values = {**RECIPES[recipe], **settings, **overrides, "profile": profile,
+              "recipe": recipe}
     coerced = {k: _coerce(k, v, type(getattr(Config, k))) for k, v in values.items()}
     for key, choices in _CHOICES.items():
         if key in coerced and coerced[key] not in choices:
@@ -199,22 +249,57 @@ def get_config(profile: str = "book", **overrides: Any) -> Config:
                 f"get_config: {key}={coerced[key]!r} is not allowed; expected one of {choices}"
             )
     cfg = Config(**coerced)
-    if cfg.image_size % 128 or cfg.image_size <= 0:
-        raise ValueError(
-            f"get_config: image_size={cfg.image_size} must be a positive multiple of 128"
-        )
-    if cfg.steps < 0 or cfg.epochs < 0 or (cfg.steps == 0 and cfg.epochs == 0):
-        raise ValueError("get_config: set steps > 0, or steps=0 and epochs > 0")
-    for key, low, inclusive in _LOWER_BOUNDS:
+    _check_ranges(cfg)
+    _check_together(cfg)
+    return cfg
+
+
+def _check_ranges(cfg: Config) -> None:
+    """Finiteness and ranges of the numbers; the multiple-of-128 crop side."""
+    for key, (low, high, strict) in _RANGES.items():
         value = getattr(cfg, key)
-        if value < low or (value == low and not inclusive):
-            bound = f">= {low}" if inclusive else f"> {low}"
-            raise ValueError(f"get_config: {key}={value!r} must be {bound}")
+        try:
+            if isinstance(value, int):
+                checks.check_int("get_config", key, value, low=low, high=high)
+            else:
+                checks.check_number("get_config", key, value, low=low, high=high,
+                                    strict=strict)
+        except ValueError:
+            raise ValueError(f"get_config: {key}={value!r} must be "
+                             f"{_describe(value, low, high, strict)}") from None
+    checks.check_size_multiple("get_config", "image_size", cfg.image_size)
+    if cfg.beta_1 >= 1:
+        raise ValueError(f"get_config: beta_1={cfg.beta_1!r} must be in [0, 1)")
     if cfg.filter_size % 2 == 0:
         raise ValueError(f"get_config: filter_size={cfg.filter_size} must be odd")
-    if not 0 <= cfg.beta_1 < 1:
-        raise ValueError(f"get_config: beta_1={cfg.beta_1!r} must be in [0, 1)")
-    return cfg
+    if cfg.steps == 0 and cfg.epochs == 0:
+        raise ValueError("get_config: set steps > 0, or steps=0 and epochs > 0")
+
+
+def _describe(value, low, high, strict) -> str:
+    kind = "a finite number" if isinstance(value, float) else "an integer"
+    if low is not None and high is not None:
+        return f"{kind} in ({low}, {high})" if strict else f"{kind} in [{low}, {high}]"
+    return f"{kind} {'>' if strict else '>='} {low}"
+
+
+def _check_together(cfg: Config) -> None:
+    """Refuse an option that the chosen recipe, or a switched-off term, ignores when it
+    is set away from its neutral value (the class default or the recipe's setting)."""
+    ignored = [(k, f"recipe={cfg.recipe!r} does not use it")
+               for name, keys in RECIPE_OPTIONS.items() if name != cfg.recipe for k in keys]
+    if cfg.lambda_adv == 0:
+        ignored += [(k, "lambda_adv=0 trains no discriminator") for k in ADVERSARIAL_OPTIONS]
+    if cfg.lambda_spectral == 0:
+        ignored += [(k, "lambda_spectral=0") for k in ("spectral_target", "spectral_cap")]
+    elif cfg.spectral_target == "pair":
+        ignored.append(("spectral_cap", "spectral_target='pair' has no cap"))
+    neutral = {**Config().to_dict(), **RECIPES[cfg.recipe]}
+    for key, why in ignored:
+        value = getattr(cfg, key)
+        if value not in (getattr(Config, key), neutral[key]):
+            raise ValueError(f"get_config: {key}={value!r} would be ignored ({why}); "
+                             f"leave it at {getattr(Config, key)!r}")
 
 
 def _coerce(key: str, value: Any, kind: type) -> Any:
@@ -239,7 +324,7 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
                 raise ValueError(value)
             return int(as_float)
         return kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             f"get_config: {key}={value!r} is not a valid {kind.__name__}"
         ) from None

@@ -8,7 +8,7 @@ of eq. 16 apply to losses on the same [0, 1] scale as the metrics (SSIM, PSNR). 
 [-1, 1] scale the identity and edge MSEs would be 4 times larger, and so, in effect,
 would their weights.
 
-Adopted readings (NOTES.md section 3):
+Adopted readings of the paper's equations:
 
 * LSGAN split of eqs. 9-10: G minimises (D(G(a)) - 1)^2; D minimises
   1/2 [(D(b) - 1)^2 + D(G(a))^2]. Means over the patch map and the batch.
@@ -236,12 +236,17 @@ def edge_loss(real_a, cycled_a, same_a, real_b, cycled_b, same_b, *,
 
 
 def total_generator_loss(real_a, real_b, cycled_a, cycled_b, same_a, same_b,
-                         d_fake_b, d_fake_a, *, lambda_cycle: float = 10.0,
-                         lambda_identity: float = 5.0, gamma_edge: float = 10.0,
-                         edge_operator: str = "sobel", edge_reference: str = "paper"):
+                         d_fake_b=None, d_fake_a=None, *, lambda_adv: float = 1.0,
+                         lambda_cycle: float = 10.0, lambda_identity: float = 5.0,
+                         gamma_edge: float = 10.0, edge_operator: str = "sobel",
+                         edge_reference: str = "paper"):
     """Total loss of the generator pair G, F (eq. 16).
 
-    L = L_GAN(G) + L_GAN(F) + lambda1 L_cycle + lambda2 L_id + gamma L_edge.
+    L = lambda1 L_cycle + lambda2 L_id + gamma L_edge + lambda_adv (L_GAN(G) + L_GAN(F)).
+
+    The paper's eq. 16 has ``lambda_adv = 1``; the trainer passes no discriminator
+    outputs when the adversarial term is off (``lambda_adv = 0``, or an identity
+    warm-up), and the GAN terms are then neither computed nor returned.
 
     Parameters
     ----------
@@ -251,10 +256,10 @@ def total_generator_loss(real_a, real_b, cycled_a, cycled_b, same_a, same_b,
         F(G(a)) and G(F(b)).
     same_a, same_b : tensor
         F(a) and G(b) (identity outputs).
-    d_fake_b, d_fake_a : tensor
-        D_B(G(a)) and D_A(F(b)) (patch maps).
-    lambda_cycle, lambda_identity, gamma_edge : float
-        lambda1, lambda2 and gamma of eq. 16 (paper: 10, 5, 10).
+    d_fake_b, d_fake_a : tensor or None
+        D_B(G(a)) and D_A(F(b)) (patch maps); both None: no adversarial term.
+    lambda_adv, lambda_cycle, lambda_identity, gamma_edge : float
+        The weights (paper: 1, 10, 5, 10).
     edge_operator, edge_reference : str
         Passed to :func:`edge_loss` as ``operator`` and ``reference``.
 
@@ -262,17 +267,28 @@ def total_generator_loss(real_a, real_b, cycled_a, cycled_b, same_a, same_b,
     -------
     total : scalar float32 tensor
     terms : dict of scalar tensors
-        Unweighted ``gan_g``, ``gan_f``, ``cycle``, ``identity``, ``edge``, and ``total``.
+        Unweighted ``gan_g``, ``gan_f`` (with discriminator outputs), ``cycle``,
+        ``identity``, ``edge``, and ``total``.
+
+    Raises
+    ------
+    ValueError
+        When only one of ``d_fake_b``, ``d_fake_a`` is given.
     """
-    terms = {
-        "gan_g": lsgan_generator_loss(d_fake_b),
-        "gan_f": lsgan_generator_loss(d_fake_a),
-        "cycle": cycle_loss(real_a, cycled_a, real_b, cycled_b),
-        "identity": identity_loss(real_a, same_a, real_b, same_b),
-        "edge": edge_loss(real_a, cycled_a, same_a, real_b, cycled_b, same_b,
-                          operator=edge_operator, reference=edge_reference),
-    }
-    total = (terms["gan_g"] + terms["gan_f"] + lambda_cycle * terms["cycle"]
-             + lambda_identity * terms["identity"] + gamma_edge * terms["edge"])
+    if (d_fake_b is None) != (d_fake_a is None):
+        raise ValueError("total_generator_loss: give both d_fake_b and d_fake_a, or neither")
+    terms = {}
+    if d_fake_b is not None:
+        terms["gan_g"] = lsgan_generator_loss(d_fake_b)
+        terms["gan_f"] = lsgan_generator_loss(d_fake_a)
+    terms.update(
+        cycle=cycle_loss(real_a, cycled_a, real_b, cycled_b),
+        identity=identity_loss(real_a, same_a, real_b, same_b),
+        edge=edge_loss(real_a, cycled_a, same_a, real_b, cycled_b, same_b,
+                       operator=edge_operator, reference=edge_reference))
+    total = (lambda_cycle * terms["cycle"] + lambda_identity * terms["identity"]
+             + gamma_edge * terms["edge"])
+    if d_fake_b is not None:
+        total += lambda_adv * (terms["gan_g"] + terms["gan_f"])
     terms["total"] = total
     return total, terms

@@ -4,8 +4,8 @@ Both networks take and return NHWC tensors in the model range [-1, 1] (see
 :func:`semgan_core.images.to_model_range`); ``width`` multiplies every channel count
 (this project's addition, for CPU profiles).
 
-Generator (adopted reading of "Principle and network analysis"; NOTES.md section 2)
--------------------------------------------------------------------------------
+Generator (adopted reading of "Principle and network analysis")
+----------------------------------------------------------------
 * Encoder: 8 ``Conv2D``, channels 64-128-256-512-512-512-512-512, stride 2 except the
   8th (stride 1). Strided layers use 4x4 kernels (pix2pix); the stride-1 layers (8th conv,
   1st deconv) use 3x3 kernels: they act at the coarsest scale (2x2 at a 256 input),
@@ -20,7 +20,8 @@ Generator (adopted reading of "Principle and network analysis"; NOTES.md section
   deconvolution 8 - i.
 * 14 :class:`MultiBlock` layers: one on each of the 7 encoder skip paths (the encoder's
   main path continues without it) and one after each of the first 7 deconvolutions.
-* Inputs: sides must be multiples of 128 (7 stride-2 layers); see :func:`check_input_size`.
+* Inputs: sides must be multiples of 128 (7 stride-2 layers); see
+  :func:`semgan_core.checks.check_input_size`.
 
 Bottleneck and ``bottleneck_norm``
 ----------------------------------
@@ -63,13 +64,12 @@ Output is linear (least-squares GAN).
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import layers
 
-#: Input sides must be multiples of this (7 stride-2 layers).
-SIZE_MULTIPLE = 128
+from semgan_core import checks
+from semgan_core.checks import check_input_size
+
 ENCODER_CHANNELS = (64, 128, 256, 512, 512, 512, 512, 512)
 ENCODER_STRIDES = (2, 2, 2, 2, 2, 2, 2, 1)
 DECODER_CHANNELS = (512, 512, 512, 512, 256, 128, 64, 1)
@@ -89,32 +89,10 @@ def _init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
-def check_input_size(height: int, width: int) -> None:
-    """Raise unless both sides are positive multiples of 128.
-
-    Parameters
-    ----------
-    height, width : int
-        Image size in pixels.
-
-    Raises
-    ------
-    ValueError
-        Naming the received size and the nearest valid sizes (pad, or crop, to one).
-    """
-    h, w = int(height), int(width)
-    if h <= 0 or w <= 0 or h % SIZE_MULTIPLE or w % SIZE_MULTIPLE:
-        up = [-(-max(s, 1) // SIZE_MULTIPLE) * SIZE_MULTIPLE for s in (h, w)]
-        raise ValueError(
-            f"check_input_size: image size {h}x{w} is not supported; the generator needs "
-            f"sides that are positive multiples of {SIZE_MULTIPLE} (7 stride-2 layers), "
-            f"e.g. pad to {up[0]}x{up[1]}"
-        )
-
-
 @keras.saving.register_keras_serializable(package="semgan")
 class InputSizeCheck(layers.Layer):
-    """Identity layer that calls :func:`check_input_size` on a static input shape.
+    """Identity layer that calls :func:`semgan_core.checks.check_input_size` on a static
+    input shape.
 
     Symbolic inputs with unknown sides (``None``) pass; a concrete 200x200 batch raises
     ``ValueError`` before any convolution runs (eagerly, or when a function is traced).
@@ -213,7 +191,8 @@ def build_generator(width: float = 1.0, *, bottleneck_norm: bool = False,
     -------
     model : keras.Model
         Input ``(None, None, None, 1)`` in [-1, 1]; output of the same shape, tanh.
-        Sides must be multiples of 128 (``ValueError`` from :func:`check_input_size`).
+        Sides must be multiples of 128 (``ValueError`` from
+        :func:`semgan_core.checks.check_input_size`).
 
     Examples
     --------
@@ -221,7 +200,7 @@ def build_generator(width: float = 1.0, *, bottleneck_norm: bool = False,
     >>> sum(isinstance(l, MultiBlock) for l in g.layers)
     14
     """
-    _check_width("build_generator", width)
+    checks.check_positive("build_generator", "width", width)
     inputs = keras.Input(shape=(None, None, 1), name="image")
     x = InputSizeCheck(name="size_check")(inputs)
     x, skips = _encoder(x, width, bottleneck_norm)
@@ -259,7 +238,7 @@ def build_discriminator(width: float = 1.0, *, norm: str = "all",
         Input ``(None, None, None, channels)`` in [-1, 1]; output ``(None, H/8, W/8, 1)``,
         linear (least-squares GAN): a 32x32 patch map for a 256x256 input.
     """
-    _check_width("build_discriminator", width)
+    checks.check_positive("build_discriminator", "width", width)
     if norm not in DISCRIMINATOR_NORMS:
         raise ValueError(f"build_discriminator: norm must be one of "
                          f"{sorted(DISCRIMINATOR_NORMS)}, got {norm!r}")
@@ -274,151 +253,3 @@ def build_discriminator(width: float = 1.0, *, norm: str = "all",
         if not last:
             x = _norm_act(x, norm=normed, name=f"d{i}")
     return keras.Model(inputs, x, name=name)
-
-
-def _check_width(func: str, width: float) -> None:
-    """Raise ValueError unless ``width`` is a positive real number."""
-    if not isinstance(width, numbers.Real) or isinstance(width, bool) or not width > 0:
-        raise ValueError(f"{func}: width must be a positive number, got {width!r}")
-
-
-def _conv_flops(kernel_shape, height: int, width: int) -> int:
-    """2 k_h k_w c_in c_out H W: one convolution's multiply-adds, counted as 2 FLOPs."""
-    kh, kw, cin, cout = (int(s) for s in kernel_shape)
-    return 2 * kh * kw * cin * cout * int(height) * int(width)
-
-
-def _layer_flops(layer, in_shape, out_shape) -> int:
-    """Forward FLOPs of one layer given its static input and output shapes (0 if no conv)."""
-    if isinstance(layer, layers.Conv2DTranspose):      # each input pixel scatters k x k
-        return _conv_flops(layer.kernel.shape, *in_shape[1:3])
-    if isinstance(layer, layers.Conv2D):
-        return _conv_flops(layer.kernel.shape, *out_shape[1:3])
-    if isinstance(layer, MultiBlock):
-        return sum(_conv_flops(conv.kernel.shape, *out_shape[1:3])
-                   for conv in (layer.conv1, layer.conv3))
-    return 0
-
-
-def _parents(node) -> list[str]:
-    """Names of the layers whose outputs a serialised inbound node refers to, in order."""
-    if isinstance(node, dict):
-        if "keras_history" in node:
-            return [node["keras_history"][0]]
-        return [name for value in node.values() for name in _parents(value)]
-    if isinstance(node, (list, tuple)):
-        return [name for value in node for name in _parents(value)]
-    return []
-
-
-def _static_shapes(model: keras.Model, size) -> dict:
-    """``{layer name: (input shape, output shape)}`` of a functional model on a batch-1
-    input of ``size``, propagated with ``compute_output_shape`` (no weights, no data)."""
-    h, w = (size, size) if isinstance(size, int) else size
-    shapes = {}
-    for spec in model.get_config()["layers"]:
-        layer = model.get_layer(spec["name"])
-        parents = _parents(spec["inbound_nodes"][:1])
-        if not parents:                                  # an InputLayer
-            shapes[layer.name] = (None, (1, int(h), int(w), layer.output.shape[-1]))
-            continue
-        inputs = [shapes[name][1] for name in parents]
-        in_shape = inputs if len(inputs) > 1 else inputs[0]
-        shapes[layer.name] = (in_shape, tuple(layer.compute_output_shape(in_shape)))
-    return shapes
-
-
-def count_flops(model: keras.Model, size: int | tuple[int, int]) -> int:
-    """Analytic forward FLOPs of one image through ``model`` (batch 1).
-
-    Parameters
-    ----------
-    model : keras.Model
-        A generator or discriminator from this module (any functional model works).
-    size : int or (int, int)
-        Input height and width.
-
-    Returns
-    -------
-    flops : int
-        Sum over ``Conv2D`` (and the two convolutions inside each :class:`MultiBlock`)
-        of ``2 k k c_in c_out H_out W_out``, and over ``Conv2DTranspose`` of
-        ``2 k k c_in c_out H_in W_in`` (each input pixel scatters a k x k x c_out patch,
-        so a stride-2 layer costs a quarter of what its output size suggests). Biases,
-        norms, activations, additions and concatenations are left out (< 1 %).
-
-    Notes
-    -----
-    Spatial sizes are propagated through the graph with each layer's
-    ``compute_output_shape``; nothing is run or allocated.
-    """
-    shapes = _static_shapes(model, size)
-    return sum(_layer_flops(model.get_layer(name), *io) for name, io in shapes.items())
-
-
-def layer_table(model: keras.Model, size: int | tuple[int, int] = 256) -> list[dict]:
-    """One row per convolution, Multi block and skip concatenation of ``model``.
-
-    Parameters
-    ----------
-    model : keras.Model
-    size : int or (int, int)
-        Input height and width used for the output shapes and FLOPs.
-
-    Returns
-    -------
-    rows : list of dict
-        Keys ``name``, ``type``, ``kernel`` (e.g. ``"4x4"``, ``""`` if none), ``stride``,
-        ``output`` (``(H, W, C)``), ``params`` and ``gflop``, in graph order.
-    """
-    kinds = (layers.Conv2D, layers.Conv2DTranspose, MultiBlock, layers.Concatenate)
-    rows = []
-    for name, (in_shape, out_shape) in _static_shapes(model, size).items():
-        layer = model.get_layer(name)
-        if not isinstance(layer, kinds):
-            continue
-        conv = isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose))
-        rows.append({
-            "name": layer.name, "type": type(layer).__name__,
-            "kernel": "x".join(map(str, layer.kernel_size)) if conv else
-            ("1x1 + 3x3" if isinstance(layer, MultiBlock) else ""),
-            "stride": layer.strides[0] if conv else 1,
-            "output": tuple(int(s) for s in out_shape[1:]),
-            "params": int(layer.count_params()),
-            "gflop": _layer_flops(layer, in_shape, out_shape) / 1e9,
-        })
-    return rows
-
-
-def model_table(widths=(1.0, 0.5, 0.25), size: int = 256, *,
-                bottleneck_norm: bool = False) -> list[dict]:
-    """Parameters and forward GFLOP of the generator and discriminator per width.
-
-    Parameters
-    ----------
-    widths : sequence of float
-        Channel multipliers.
-    size : int
-        Square input side for the FLOP count (multiple of 128).
-    bottleneck_norm : bool
-        Passed to :func:`build_generator` (changes the count by 3 x 512 x width).
-
-    Returns
-    -------
-    rows : list of dict
-        Keys ``width``, ``generator_params``, ``discriminator_params``,
-        ``generator_gflop``, ``discriminator_gflop`` (one image, batch 1).
-    """
-    check_input_size(size, size)
-    rows = []
-    for width in widths:
-        gen = build_generator(width, bottleneck_norm=bottleneck_norm)
-        disc = build_discriminator(width)
-        rows.append({
-            "width": float(width),
-            "generator_params": int(gen.count_params()),
-            "discriminator_params": int(disc.count_params()),
-            "generator_gflop": count_flops(gen, size) / 1e9,
-            "discriminator_gflop": count_flops(disc, size) / 1e9,
-        })
-    return rows

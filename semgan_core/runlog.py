@@ -4,7 +4,8 @@ Files in the run folder (written by the chief worker only):
 
 * ``losses.csv``: one row every ``log_every`` steps (and at the last step): ``step``,
   ``time_s`` (wall seconds since the run started, over all resumptions), ``lr`` (the
-  generators' learning rate) and every loss term; flushed after each row. Resuming at
+  generators' learning rate) and every loss term the run computes (the trainer's
+  ``loss_names``); flushed after each row. Resuming at
   step ``s`` first drops the rows after ``s`` (written after the last checkpoint), so
   the file reads as one uninterrupted run.
 * ``tb/``: the same scalars and the sample grids for TensorBoard
@@ -149,7 +150,12 @@ class RunLog:
 
     def losses(self, step: int, values: dict[str, float], *, lr: float,
                session_time: float) -> None:
-        """Log the loss terms of ``step`` (CSV row, TensorBoard scalars, bar postfix)."""
+        """Log the loss terms of ``step`` (CSV row, TensorBoard scalars, bar postfix).
+
+        A column missing from ``values`` (a term that did not run at this step, such as
+        the adversarial ones during a warm-up) is written as NaN.
+        """
+        values = {k: values.get(k, float("nan")) for k in self.names}
         shown = {k: f"{values[k]:.3g}" for k in self.names[:4] if np.isfinite(values[k])}
         self.bar.set_postfix(shown, refresh=False)
         if not self.enabled:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semgan_core import data, train
+from semgan_core import datasets, generators, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 150          # for both workers together; then they are killed
@@ -92,8 +92,8 @@ def _train_two_workers(dataset, run_dir, tmp_path):
 
 def test_two_workers_end_with_identical_weights(tmp_path):
     dataset = tmp_path / "data"
-    data.make_dataset(dataset, recipe="A", n_crops=6, n_source=2, size=256, seed=0,
-                      progress=False)
+    datasets.make_dataset(dataset, degradation="A", n_crops=6, n_source=2, size=256, seed=0,
+                          progress=False)
     run_dir = _train_two_workers(dataset, tmp_path / "run", tmp_path)
     report = json.loads((run_dir / "report.json").read_text())
     # MultiWorkerMirroredStrategy is an alias of CollectiveAllReduceStrategy in TF 2.21
@@ -103,8 +103,8 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     assert json.loads((run_dir / "worker_1" / "report.json").read_text())["steps"] == STEPS
     assert not (run_dir / "worker_1" / "checkpoints").exists()       # chief only
     for name in ("generator_G.keras", "generator_F.keras"):
-        chief = train.load_generator(run_dir / name).get_weights()
-        other = train.load_generator(run_dir / "worker_1" / name).get_weights()
+        chief = generators.load_generator(run_dir / name).get_weights()
+        other = generators.load_generator(run_dir / "worker_1" / name).get_weights()
         assert len(chief) == len(other) > 0
         assert all(np.array_equal(a, b) for a, b in zip(chief, other)), name
 
@@ -114,12 +114,12 @@ import json, sys
 import numpy as np, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from semgan_core import config, train
-cfg = config.get_config("smoke", batch_size=2, **config.PAPER_RECIPE)  # the U-Net
+from semgan_core import config, trainer as trainer_mod
+cfg = config.get_config("smoke", batch_size=2, recipe="paper")  # the U-Net
 out = {}
 for name, strategy in (("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])),
                        ("single", tf.distribute.get_strategy())):
-    trainer = train.Trainer(cfg, paired=True, strategy=strategy)
+    trainer = trainer_mod.Trainer(cfg, paired=True, strategy=strategy)
     batches = iter(trainer.dataset(sys.argv[1]))
     losses = [float(trainer.train_step(*next(batches))["total"]) for _ in range(2)]
     kernel = trainer.models["G"].get_layer("enc1_conv").kernel.value
@@ -128,14 +128,15 @@ for name, strategy in (("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/
                  "copies_equal": all(np.array_equal(copies[0], c) for c in copies),
                  "n_copies": len(copies)}
     # the CPU recipe's CycleGAN step: the running mean spectra (synchronised variables)
-    recipe = train.Trainer(config.get_config("smoke", batch_size=2), strategy=strategy)
+    recipe = trainer_mod.Trainer(config.get_config("smoke", batch_size=2), strategy=strategy)
     batches = iter(recipe.dataset(sys.argv[1]))
     out[name]["recipe_losses"] = [float(recipe.train_step(*next(batches))["gen_total"])
                                   for _ in range(2)]
-    mean = recipe.stats.mean_b
+    stats = {t.name: t.state for t in recipe.extra_terms}["spectral"]
+    mean = stats.mean_b
     copies = [np.asarray(c) for c in getattr(mean, "values", [mean])]
     out[name]["stats_equal"] = all(np.array_equal(copies[0], c) for c in copies)
-    out[name]["stats_count"] = float(recipe.stats.count.numpy())
+    out[name]["stats_count"] = float(stats.count.numpy())
 print(json.dumps(out))
 """
 
@@ -144,8 +145,8 @@ def test_mirrored_replicas_average_the_global_batch(tmp_path):
     """Two replicas in one process (two logical CPUs, as two GPUs would be): each sees
     half of the global batch of 2, and the losses match one device on the whole batch."""
     dataset = tmp_path / "data"
-    data.make_dataset(dataset, recipe="A", n_crops=6, n_source=2, size=256, seed=0,
-                      progress=False)
+    datasets.make_dataset(dataset, degradation="A", n_crops=6, n_source=2, size=256, seed=0,
+                          progress=False)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1"}
     env.pop("TF_CONFIG", None)
     done = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(dataset)], cwd=ROOT,

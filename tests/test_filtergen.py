@@ -6,7 +6,8 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
-from semgan_core import config, degrade, filtergen, gan, infer, models  # noqa: E402
+from semgan_core import (config, cpu_recipe, filtergen, gan, generators, kernels,  # noqa: E402
+                         models)
 
 
 def _batch(n=2, h=256, w=128, seed=0):
@@ -35,16 +36,16 @@ def test_fft_filter_matches_direct_convolution_with_reflected_borders():
 
 
 def test_filter_can_express_a_gaussian_blur():
-    """F must be able to blur: delta + k = the 7x7 sigma-1 Gaussian reproduces degrade's."""
+    """F must be able to blur: delta + k = the 7x7 sigma-1 Gaussian reproduces kernels'."""
     layer = filtergen.LearnedFilter(7)
     x01 = np.random.default_rng(3).uniform(0, 1, (1, 128, 128, 1)).astype(np.float32)
     layer.build(x01.shape)
-    k = degrade.gaussian_kernel(7, 1.0).copy()
+    k = kernels.gaussian_kernel(7, 1.0).copy()
     k[3, 3] -= 1.0
     layer.weights_k.assign((k / layer.gain)[:, :, None, None].astype(np.float32))
-    np.testing.assert_allclose(layer.kernel(), degrade.gaussian_kernel(7, 1.0), atol=1e-6)
+    np.testing.assert_allclose(layer.kernel(), kernels.gaussian_kernel(7, 1.0), atol=1e-6)
     ours = layer(x01).numpy()[0, 8:-8, 8:-8, 0]
-    ref = degrade.convolve(x01[0, :, :, 0], degrade.gaussian_kernel(7, 1.0))[8:-8, 8:-8]
+    ref = kernels.convolve(x01[0, :, :, 0], kernels.gaussian_kernel(7, 1.0))[8:-8, 8:-8]
     np.testing.assert_allclose(ours, ref, atol=1e-4)
 
 
@@ -62,7 +63,7 @@ def test_filter_size_must_be_odd():
     with pytest.raises(ValueError, match="odd"):
         filtergen.LearnedFilter(4)
     with pytest.raises(ValueError, match="filter_size=8 must be odd"):
-        config.get_config("smoke", generator="filter", filter_size=8)
+        config.get_config("smoke", recipe="filter", filter_size=8)
 
 
 def test_generator_rejects_sizes_like_the_unet():
@@ -76,15 +77,17 @@ def test_save_and_load_round_trip(tmp_path):
     model.get_layer("filter").weights_k.assign(
         np.random.default_rng(4).normal(0, 0.01, (9, 9, 1, 1)).astype(np.float32))
     path = tmp_path / "g.keras"
-    model.save(path)
-    loaded = infer.load_generator(path)
+    generators.save_generator(model, path, metadata={"generator": "filter",
+                                                     "mode": "unpaired", "degradation": None})
+    loaded = generators.load_generator(path)
     x = _batch(n=1)
     np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
 
 
 def test_config_builds_filter_generators_and_two_channel_discriminators():
-    cfg = config.get_config("smoke", generator="filter", disc_input="both", filter_size=11)
-    nets = gan.build_models(cfg, "cyclegan")
+    cfg = config.get_config("smoke", recipe="filter", lambda_adv=1.0, disc_input="both",
+                            filter_size=11)
+    nets = gan.build_models(cfg, "cyclegan", cpu_recipe.build_generator)
     assert nets["G"].get_layer("filter").size == 11
     x = _batch(n=1, h=128, w=128)
     view = gan.disc_view(tf.constant(x), "both")

@@ -1,4 +1,4 @@
-"""The trainer's study options: R1 penalty, two-channel D input, D skipped without GAN."""
+"""The trainer's study options: R1 penalty, two-channel D input, no D without the GAN term."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
-from semgan_core import config, gan, train  # noqa: E402
+from semgan_core import config, gan, trainer  # noqa: E402
 
 
 def test_r1_penalty_of_a_linear_discriminator():
@@ -19,22 +19,32 @@ def test_r1_penalty_of_a_linear_discriminator():
     assert float(gan.r1_penalty(disc, x)) == pytest.approx(8 * 16 * 0.25, rel=1e-6)
 
 
-@pytest.mark.parametrize("overrides, trains_d", [
-    (dict(lambda_adv=1.0, r1_gamma=1.0, disc_input="both"), True),
-    (dict(lambda_adv=0.0), False),
+@pytest.mark.parametrize("overrides, columns", [
+    (dict(lambda_adv=1.0, r1_gamma=1.0, disc_input="both"),
+     ["gen_total", "gan_g", "gan_f", "cycle", "identity", "edge", "disc_a", "disc_b",
+      "spectral", "histogram"]),
+    (dict(lambda_adv=0.0), ["gen_total", "cycle", "identity", "edge", "spectral",
+                            "histogram"]),
+    (dict(recipe="paper", width=0.0625, lambda_adv=0.0),
+     ["gen_total", "cycle", "identity", "edge"]),
 ])
-def test_cyclegan_step_with_options(overrides, trains_d):
+def test_cyclegan_step_with_options(overrides, columns):
     cfg = config.get_config("smoke", image_size=128, **overrides)
-    trainer = train.Trainer(cfg)
+    run = trainer.Trainer(cfg)
+    assert run.loss_names == columns
+    assert ("D_B" in run.models) is (cfg.lambda_adv > 0)
     a = tf.random.uniform((1, 128, 128, 1), -1, 1)
     b = tf.random.uniform((1, 128, 128, 1), -1, 1)
-    before = [v.numpy().copy() for v in trainer.models["D_B"].trainable_variables]
-    out = {k: float(v) for k, v in trainer.train_step(a, b).items()}
-    assert np.isfinite([out[k] for k in ("gen_total", "cycle", "spectral", "histogram")]).all()
-    after = trainer.models["D_B"].trainable_variables
-    moved = any(not np.array_equal(x, y.numpy()) for x, y in zip(before, after))
-    assert moved is trains_d
-    assert bool(np.isfinite(out["disc_b"])) is trains_d
-    # the CPU recipe's running spectra are made for cfg.image_size: other crops are refused
+    before = ([v.numpy().copy() for v in run.models["D_B"].trainable_variables]
+              if "D_B" in run.models else [])
+    out = {k: float(v) for k, v in run.train_step(a, b).items()}
+    assert list(out) == columns and np.isfinite(list(out.values())).all()
+    after = run.models["D_B"].trainable_variables if "D_B" in run.models else []
+    moved = [not np.array_equal(x, y.numpy()) for x, y in zip(before, after)]
+    assert any(moved) is (cfg.lambda_adv > 0)
+
+
+def test_the_running_spectra_refuse_crops_of_another_size():
+    run = trainer.Trainer(config.get_config("smoke", image_size=128))
     with pytest.raises(ValueError, match="image_size=128"):
-        trainer.train_step(tf.zeros((1, 256, 256, 1)), tf.zeros((1, 256, 256, 1)))
+        run.train_step(tf.zeros((1, 256, 256, 1)), tf.zeros((1, 256, 256, 1)))

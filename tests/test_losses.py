@@ -135,10 +135,25 @@ def test_total_generator_loss_is_weighted_sum():
     total, terms = losses.total_generator_loss(**args)
     assert set(terms) == {"gan_g", "gan_f", "cycle", "identity", "edge", "total"}
     assert float(terms["gan_g"]) == pytest.approx(0.25) and float(terms["gan_f"]) == 1.0
-    expected = (terms["gan_g"] + terms["gan_f"] + 10 * terms["cycle"]
-                + 5 * terms["identity"] + 10 * terms["edge"])
-    assert float(total) == pytest.approx(float(expected), rel=1e-6)
+    expected = (10 * terms["cycle"] + 5 * terms["identity"] + 10 * terms["edge"]
+                + 1.0 * (terms["gan_g"] + terms["gan_f"]))
+    assert float(total) == float(expected)               # eq. 16, in this order
+    assert float(terms["total"]) == float(total)
     assert all(float(terms[k]) > 0 for k in ("cycle", "identity", "edge"))
     gan_only, _ = losses.total_generator_loss(**args, lambda_cycle=0, lambda_identity=0,
                                               gamma_edge=0, edge_operator="kirsch")
     assert float(gan_only) == pytest.approx(1.25)
+    weighted, _ = losses.total_generator_loss(**args, lambda_adv=2.0)
+    assert float(weighted) == pytest.approx(float(total) + 1.25, rel=1e-6)
+
+
+def test_total_generator_loss_without_discriminators_has_no_gan_terms():
+    clean, noisy = (to_model_range(_nhwc(x)) for x in _pair())
+    images = dict(real_a=noisy, real_b=clean, cycled_a=clean, cycled_b=noisy, same_a=clean,
+                  same_b=noisy)
+    total, terms = losses.total_generator_loss(**images)
+    assert set(terms) == {"cycle", "identity", "edge", "total"}
+    assert float(total) == float(10 * terms["cycle"] + 5 * terms["identity"]
+                                 + 10 * terms["edge"])
+    with pytest.raises(ValueError, match="give both d_fake_b and d_fake_a, or neither"):
+        losses.total_generator_loss(**images, d_fake_b=tf.zeros((1, 8, 8, 1)))

@@ -5,7 +5,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from semgan_core import degrade, images, matching, synth  # noqa: E402
+from semgan_core import images, kernels, matching, synth  # noqa: E402
 
 
 def _model(x01):
@@ -27,7 +27,7 @@ def test_spectral_loss_is_zero_for_identical_images_only(clean):
 def test_spectral_loss_ignores_brightness_and_sees_blur(clean):
     x = clean[:1]
     shifted = np.clip(x * 0.9 + 0.05, 0, 1)          # no structure change except contrast
-    blurred = degrade.convolve(x[0], degrade.gaussian_kernel(7, 1.5))[None]
+    blurred = kernels.convolve(x[0], kernels.gaussian_kernel(7, 1.5))[None]
     ref = _model(clean[1:])
     brightness = float(matching.spectral_loss(_model(x * 0.8), _model(x * 0.8 + 0.1)))
     assert brightness == pytest.approx(0.0, abs=1e-4)       # the mean is removed
@@ -54,7 +54,7 @@ def test_histogram_loss_permutation_and_shift():
 def test_gradient_of_spectral_loss_sharpens_a_blurred_image(clean):
     """One gradient step on a blurred image towards a clear one's spectrum raises its
     high-frequency energy."""
-    blurred = degrade.convolve(clean[0], degrade.gaussian_kernel(7, 1.0))
+    blurred = kernels.convolve(clean[0], kernels.gaussian_kernel(7, 1.0))
     x = tf.Variable(_model(blurred[None]))
     ref = _model(clean[1:])
     with tf.GradientTape() as tape:
@@ -70,7 +70,7 @@ def test_spectrum_stats_running_means_and_gain(clean):
     stats = matching.SpectrumStats(128)
     assert tuple(stats.mean_a.shape) == matching.spectrum_shape(128) == (32, 16)
     sharp = _model(clean)
-    blurred = _model(np.stack([degrade.convolve(c, degrade.gaussian_kernel(7, 1.5))
+    blurred = _model(np.stack([kernels.convolve(c, kernels.gaussian_kernel(7, 1.5))
                                for c in clean]))
     for _ in range(3):
         spec_a, spec_b = stats.update(blurred, sharp)
@@ -96,7 +96,7 @@ def test_spectrum_stats_running_means_and_gain(clean):
 
 def test_equalization_loss_is_zero_at_the_target_gain(clean):
     sharp = _model(clean[:1])      # one image: its spectra are the means
-    blurred = _model(degrade.convolve(clean[0], degrade.gaussian_kernel(7, 1.5))[None])
+    blurred = _model(kernels.convolve(clean[0], kernels.gaussian_kernel(7, 1.5))[None])
     stats = matching.SpectrumStats(128)
     stats.update(blurred, sharp)
     weight = stats.weight("b")

@@ -1,14 +1,16 @@
 """The trainer: a run's files, bit-exact resume, refusals, signals, paired mode, options.
 
 Each training session costs ~10 s of tracing and graph optimisation on 2 CPU cores
-whatever its size, so the tests share runs: one 12-step run (``run12``) with every
-convergence-study option switched on is the reference for the files, the resume and
-the refusals.
+whatever its size, so the tests share runs: one 12-step run (``run12``) of the filter
+recipe with the adversarial term and the study's discriminator options switched on is
+the reference for the files, the resume and the refusals.
 """
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,12 +20,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from semgan_core import checkpoint, cli, config, data, gan, images, runlog, train
+from semgan_core import (checkpoint, cli, config, datasets, gan, generators, imagepool,
+                         images, optim, runguard, runlog, train, trainer)
 
 ROOT = Path(__file__).resolve().parents[1]
-# the convergence-study keys at non-default values (warm-up: test_warmup_...)
-STUDY = dict(residual=True, pool_size=2, disc_input="highpass", lambda_adv=0.5,
-             lr_d_multiplier=2.0)
+# the study keys at non-default values (warm-up: test_warmup_...)
+STUDY = dict(pool_size=2, disc_input="highpass", lambda_adv=0.5, lr_d_multiplier=2.0)
+COLUMNS = ["gen_total", "gan_g", "gan_f", "cycle", "identity", "edge", "disc_a", "disc_b",
+           "spectral", "histogram"]
 
 
 def _cfg(**overrides):
@@ -35,8 +39,8 @@ def _cfg(**overrides):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("train") / "data"
-    data.make_dataset(out, recipe="A", n_crops=6, n_source=2, size=256, seed=0,
-                      progress=False)
+    datasets.make_dataset(out, degradation="A", n_crops=6, n_source=2, size=256, seed=0,
+                          progress=False)
     return out
 
 
@@ -67,14 +71,14 @@ def _checkpoint_tensors(folder):
 def test_a_run_writes_checkpoints_losses_samples_report_and_generators(run12):
     run_dir, report = run12
     assert report["status"] == "finished" and report["steps"] == 12
-    assert report["seconds_per_step"] > 0 and report["config"]["residual"] is True
+    assert report["seconds_per_step"] > 0 and report["config"]["lambda_adv"] == 0.5
     assert json.loads((run_dir / "report.json").read_text())["steps"] == 12
     assert [s for s, _ in checkpoint.list_checkpoints(run_dir)] == [9, 12]    # keep 2
     state = checkpoint.read_state(checkpoint.latest_checkpoint(run_dir))
     assert state["step"] == 12 and state["seed"] == 0 and state["versions"]["tensorflow"]
     assert state["config"] == report["config"] and state["mode"] == "cyclegan"
     losses = runlog.read_losses(run_dir)
-    assert list(losses) == ["step", "time_s", "lr", *train.LOSS_NAMES["cyclegan"]]
+    assert list(losses) == ["step", "time_s", "lr", *COLUMNS]
     assert losses["step"].tolist() == list(range(1, 13))
     assert all(np.isfinite(v).all() for v in losses.values())
     assert [s for s, _ in runlog.list_samples(run_dir)] == [4, 8, 12]
@@ -86,15 +90,17 @@ def test_a_run_writes_checkpoints_losses_samples_report_and_generators(run12):
 def test_the_saved_generator_reloads_and_restores(run12, dataset):
     run_dir, report = run12
     assert report["generator_path"] == str(run_dir / "generator_G.keras")
-    generator = train.load_generator(report["generator_path"])
-    assert train.load_generator(report["generator_F_path"]).name == "F"
-    blurred, _, _, _ = data.load_test_pairs(dataset, n=1)
+    generator = generators.load_generator(report["generator_path"])
+    assert generators.load_generator(report["generator_F_path"]).name == "F"
+    meta = generators.read_metadata(report["generator_path"])
+    assert {k: meta[k] for k in ("generator", "mode", "degradation", "recipe", "role")} == {
+        "generator": "filter", "mode": "unpaired", "degradation": "A", "recipe": "filter",
+        "role": "G"}
+    blurred, _, _, _ = datasets.load_test_pairs(dataset, n=1)
     x = images.to_model_range(blurred)[..., None]
     y = np.asarray(generator(x))
     assert y.shape == x.shape and np.isfinite(y).all()
-    assert np.abs(y - x).max() < 0.5       # residual: near the input after 12 steps
-    with pytest.raises(FileNotFoundError, match="load_generator: no such file"):
-        train.load_generator(run_dir / "missing.keras")
+    assert np.abs(y - x).max() < 0.5       # the identity at step 0: near it after 12 steps
 
 
 def test_resume_6_plus_6_is_bit_identical_to_12(run12, dataset, tmp_path):
@@ -112,15 +118,15 @@ def test_resume_6_plus_6_is_bit_identical_to_12(run12, dataset, tmp_path):
     differ = [k for k in reference if not np.array_equal(reference[k], resumed[k])]
     assert not differ, differ[:5]
     ours, theirs = runlog.read_losses(run_dir), runlog.read_losses(run12[0])
-    for name in train.LOSS_NAMES["cyclegan"]:
+    for name in COLUMNS:
         np.testing.assert_array_equal(ours[name], theirs[name])
 
 
 def test_incompatible_resume_is_refused_naming_the_keys(run12, dataset):
     run_dir = run12[0]
-    with pytest.raises(ValueError, match=r"residual: checkpoint True, now False; "
+    with pytest.raises(ValueError, match=r"lambda_adv: checkpoint 0.5, now 1.0; "
                                          r"width: checkpoint 0.125, now 0.25"):
-        train.train(_cfg(width=0.25, residual=False), data_dir=dataset, run_dir=run_dir,
+        train.train(_cfg(width=0.25, lambda_adv=1.0), data_dir=dataset, run_dir=run_dir,
                     resume=True)
     with pytest.raises(ValueError, match=r"mode: checkpoint 'cyclegan', now 'paired'"):
         train.train(_cfg(), data_dir=dataset, run_dir=run_dir, resume=True, paired=True)
@@ -184,21 +190,31 @@ def test_paired_mode_trains_the_supervised_oracle_in_mixed_precision(dataset, tm
 
 
 def test_warmup_trains_only_the_generators(dataset):
-    trainer = train.Trainer(config.get_config("smoke", warmup_steps=1))
-    a, b = next(iter(trainer.dataset(dataset)))
-    before = {k: [w.numpy().copy() for w in trainer.models[k].weights] for k in trainer.models}
-    out = {k: float(v) for k, v in trainer.train_step(a, b, warmup=True).items()}
-    assert np.isnan([out[k] for k in ("gan_g", "gan_f", "disc_a", "disc_b")]).all()
-    assert np.isfinite([out[k] for k in ("gen_total", "cycle", "identity", "edge")]).all()
-    for name, weights in before.items():
-        changed = any(not np.array_equal(w, v.numpy())
-                      for w, v in zip(weights, trainer.models[name].weights))
-        assert changed == (name in ("G", "F")), name
+    """With the adversarial term on, a warm-up step moves G and F only; the next step,
+    past the warm-up, moves the discriminators too."""
+    run = trainer.Trainer(config.get_config("smoke", lambda_adv=1.0, warmup_steps=1))
+    batches = iter(run.dataset(dataset))
+
+    def step(warmup):
+        before = {k: [w.numpy().copy() for w in run.models[k].weights] for k in run.models}
+        out = {k: float(v) for k, v in run.train_step(*next(batches), warmup=warmup).items()}
+        moved = {name for name, weights in before.items()
+                 if any(not np.array_equal(w, v.numpy())
+                        for w, v in zip(weights, run.models[name].weights))}
+        return out, moved
+
+    out, moved = step(warmup=True)
+    assert moved == {"G", "F"}
+    assert set(out) == {"gen_total", "cycle", "identity", "edge", "spectral", "histogram"}
+    assert np.isfinite(list(out.values())).all()
+    out, moved = step(warmup=False)
+    assert moved == {"G", "F", "D_A", "D_B"}
+    assert set(out) == set(COLUMNS) and np.isfinite(list(out.values())).all()
 
 
 def test_image_pool_stores_then_swaps_deterministically():
     def run(seed):
-        pool = gan.ImagePool(2, (1, 1, 1), seed=seed)
+        pool = imagepool.ImagePool(2, (1, 1, 1), seed=seed)
         return [float(pool.query(tf.fill((1, 1, 1, 1), float(i)))[0, 0, 0, 0])
                 for i in range(12)], pool
 
@@ -211,8 +227,8 @@ def test_image_pool_stores_then_swaps_deterministically():
 
 def test_lr_factor_decays_linearly_over_the_second_half():
     cfg = config.get_config("smoke", lr_decay=True)
-    assert [gan.lr_factor(cfg, s, 10) for s in (0, 4, 5, 6, 9)] == [1, 1, 1, 0.8, 0.2]
-    assert gan.lr_factor(config.get_config("smoke"), 9, 10) == 1.0
+    assert [optim.lr_factor(cfg, s, 10) for s in (0, 4, 5, 6, 9)] == [1, 1, 1, 0.8, 0.2]
+    assert optim.lr_factor(config.get_config("smoke"), 9, 10) == 1.0
 
 
 def test_highpass_keeps_detail_and_removes_flat_areas():
@@ -228,7 +244,7 @@ def test_fused_adam_matches_keras_adam():
 
     start = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     variables = [keras.Variable(start), keras.Variable(start)]
-    optimizers = [keras.optimizers.Adam(1e-2, beta_1=0.5), gan.FusedAdam(1e-2, beta_1=0.5)]
+    optimizers = [keras.optimizers.Adam(1e-2, beta_1=0.5), optim.FusedAdam(1e-2, beta_1=0.5)]
     for step in range(4):
         grad = tf.constant(np.random.default_rng(step).normal(size=(4, 3)), tf.float32)
         for opt, var in zip(optimizers, variables):
@@ -238,9 +254,16 @@ def test_fused_adam_matches_keras_adam():
 
 
 def test_residual_generator_starts_at_the_identity():
-    trainer = train.Trainer(config.get_config("smoke", residual=True), paired=True)
+    """The paper's recipe with residual=True: G(x) = x + U-Net(x), the U-Net's output
+    layer zero-initialised, so G is exactly the identity before training (a U-Net with
+    its usual initialisation is not)."""
+    cfg = config.get_config("smoke", recipe="paper", residual=True)
+    run = trainer.Trainer(cfg, paired=True)
+    assert run.models["G"].get_layer("residual") is not None
     x = tf.random.stateless_uniform((1, 256, 256, 1), seed=(1, 2), minval=-1, maxval=1)
-    np.testing.assert_array_equal(trainer.models["G"](x).numpy(), x.numpy())
+    np.testing.assert_array_equal(run.models["G"](x).numpy(), x.numpy())
+    plain = trainer.Trainer(cfg.replace(residual=False), paired=True).models["G"]
+    assert not np.array_equal(plain(x).numpy(), x.numpy())
 
 
 # ---- run folder and errors ----------------------------------------------------------------
@@ -272,3 +295,96 @@ def test_cli_errors_are_one_line_with_status_2(args, message, dataset, tmp_path,
     assert status == 2 and len(err) == 1, err
     assert err[0].startswith("semgan: error: ") and message in err[0]
     assert not (tmp_path / "run").exists()
+
+
+# ---- damaged checkpoints, another dataset, a second run, a non-finite loss ----------------
+def test_a_truncated_latest_checkpoint_is_reported_and_the_previous_one_used(
+        run12, dataset, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(run12[0], run_dir)
+    latest = checkpoint.step_dir(run_dir, 12)
+    data_file = next(latest.glob("ckpt.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[:100])          # killed while copying
+    report = train.train(_cfg(), data_dir=dataset, run_dir=run_dir, resume=True,
+                         progress=False)
+    err = [line for line in capsys.readouterr().err.splitlines() if "step_000012" in line]
+    assert len(err) == 1 and "cannot be read" in err[0] and "using the previous one" in err[0]
+    assert (report["start_step"], report["steps"]) == (9, 12)
+    assert (run_dir / "checkpoints" / "corrupt-step_000012").is_dir()
+    resumed = _checkpoint_tensors(checkpoint.step_dir(run_dir, 12))
+    reference = _checkpoint_tensors(checkpoint.step_dir(run12[0], 12))
+    assert all(np.array_equal(reference[k], resumed[k]) for k in reference)
+
+
+def test_resume_refuses_another_dataset_unless_allowed(run12, dataset, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(run12[0], run_dir)
+    other = tmp_path / "other"
+    datasets.make_dataset(other, degradation="A", n_crops=6, n_source=2, size=256, seed=5,
+                          progress=False)
+    with pytest.raises(ValueError, match=r"cannot resume, the checkpoint was trained on "
+                                         r"another dataset .*--allow-other-data"):
+        train.train(_cfg(), data_dir=other, run_dir=run_dir, resume=True, progress=False)
+    sets = [f"--set={k}={v}" for k, v in _cfg().to_dict().items() if k != "profile"]
+    status = cli.main(["train", "--profile", "smoke", "--data", str(other), "--out",
+                       str(run_dir), "--resume", "--quiet", *sets])
+    assert status == 2 and "another dataset" in capsys.readouterr().err
+    moved = tmp_path / "moved"                      # the same dataset elsewhere: accepted
+    shutil.copytree(dataset, moved)
+    assert train.train(_cfg(), data_dir=moved, run_dir=run_dir, resume=True,
+                       progress=False)["steps"] == 12
+    report = train.train(_cfg(), data_dir=other, run_dir=run_dir, resume=True,
+                         progress=False, allow_other_data=True)
+    assert report["steps"] == 12 and report["dataset"]["path"] == str(other.resolve())
+
+
+def test_a_second_run_into_the_same_folder_is_refused(dataset, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run_dir / runguard.LOCK_FILE).write_text(f"{holder.pid} {socket.gethostname()}\n")
+        with pytest.raises(FileExistsError, match=rf"{run_dir} is in use by another training "
+                                                  rf"run \(process {holder.pid} on "):
+            train.train(_cfg(), data_dir=dataset, run_dir=run_dir, resume=True)
+        assert (run_dir / runguard.LOCK_FILE).is_file()             # not taken
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_stale_lock_is_taken_over_and_released(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / "run" / runguard.LOCK_FILE
+    lock.parent.mkdir()
+    lock.write_text(f"{dead.pid} {socket.gethostname()}\n")
+    with runguard.RunLock(lock.parent):
+        assert lock.read_text().split()[0] == str(os.getpid())
+        with pytest.raises(FileExistsError, match="is in use by another training run"):
+            runguard.RunLock(lock.parent).__enter__()                # this process holds it
+    assert not lock.exists() and lock.parent.is_dir()
+    with runguard.RunLock(tmp_path / "new"):
+        pass
+    assert not (tmp_path / "new").exists()       # made for the run, removed when left empty
+
+
+def test_a_non_finite_loss_stops_before_any_checkpoint_of_it(dataset, tmp_path,
+                                                            monkeypatch):
+    calls = []
+
+    def fake_step(self, a, b, *, warmup=False):      # step 1 finite, step 2 NaN
+        calls.append(1)
+        value = 1.0 if len(calls) == 1 else float("nan")
+        return {name: tf.constant(value) for name in self.loss_names}
+
+    monkeypatch.setattr(trainer.Trainer, "train_step", fake_step)
+    cfg = _cfg(steps=4, checkpoint_every=1, sample_every=0)
+    with pytest.raises(train.NonFiniteLossError,
+                       match=r"train: the loss became non-finite at step 2 \(gen_total=nan, "
+                             r".*\); training stopped without saving it \(newest checkpoint: "
+                             r"step 1\); lower learning_rate"):
+        train.train(cfg, data_dir=dataset, run_dir=tmp_path / "run", progress=False)
+    assert [s for s, _ in checkpoint.list_checkpoints(tmp_path / "run")] == [1]
+    assert not (tmp_path / "run" / "generator_G.keras").exists()
+    assert not (tmp_path / "run" / runguard.LOCK_FILE).exists()
