@@ -215,7 +215,8 @@ def read_study(path) -> dict:
 
     A study recorded under the variants' earlier names (format
     ``semgan-convergence/1``) reads back under the present ones
-    (:data:`semgan_core.study.variants.FORMER_NAMES`); its curves are unchanged.
+    (:data:`semgan_core.study.variants.FORMER_NAMES`) and the present format, so a copy
+    written from it reads back the same; its curves are unchanged.
 
     Raises
     ------
@@ -235,6 +236,7 @@ def read_study(path) -> dict:
     if study["format"] == FORMER_FORMAT:
         study["variants"] = {FORMER_NAMES.get(name, name): entry
                              for name, entry in study["variants"].items()}
+        study["format"] = FORMAT
     return study
 
 
