@@ -7,8 +7,8 @@ chose the noise-free defaults of :mod:`semgan_core.baselines`; :func:`fit_noise_
 fits the noise-aware rules (parameter as a power law of the estimated noise) from the
 best parameter at several noise levels, and :func:`validate_rules` measures them on
 pairs of other seeds. ``python -m semgan_core.tuning`` re-fits the rules and prints the
-constants to paste into ``baselines.py`` with the validation table (about a minute on
-one core).
+constants to paste into ``baselines.py`` with the validation table (one to four
+minutes on two cores).
 """
 
 from __future__ import annotations
