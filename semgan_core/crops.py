@@ -94,9 +94,13 @@ def describe_sources(source, n_source, n_crops, size, seed, strict, val=False, *
         return [{"index": i, "name": f"synthetic_{i:05d}", "kind": SYNTH_KIND,
                  "entropy": [seed, STREAM_SOURCE, i], "shape": [2 * size, 2 * size]}
                 for i in range(n)], {"source": "synthetic"}
-    needed = max(minimum, n_source or 0)
-    paths, skipped = _folder_images(source, needed)
-    root = Path(source)
+    return _folder_sources(Path(source), n_source, max(minimum, n_source or 0), size, seed,
+                           skip_bad)
+
+
+def _folder_sources(root, n_source, needed, size, seed, skip_bad):
+    """describe_sources for a folder: check every image, then pick ``n_source``."""
+    paths, skipped = _folder_images(root, needed)
     shapes, bad = _check_sources(root, paths, size)
     if bad and not skip_bad:
         raise ValueError(f"make_dataset: source folder {str(root)!r}: "

@@ -103,8 +103,9 @@ def make_dataset(out, *, degradation="A", source="synthetic", n_source=None, n_c
     source : 'synthetic' or path-like
         ``'synthetic'``: ``synth.micrograph`` images of ``2 * size`` pixels (kind
         ``'mixed'``). A folder: every image file in it, recursively, read with
-        ``images.read_image(path, crop_databar=True)``. Files with other suffixes
-        than ``IMAGE_SUFFIXES`` are skipped; a one-line warning (logger
+        ``images.read_image(path, crop_databar=True)``; every image is read once first
+        to check it (see ``skip_bad``). Files with other suffixes than
+        ``IMAGE_SUFFIXES`` are skipped; a one-line warning (logger
         ``semgan_core.datasets``) says how many, and the manifest lists them.
     n_source : int, optional
         Number of source images, at least 2 (3 with ``strict_unpaired``, one more with a
