@@ -10,7 +10,7 @@ even when it is killed with SIGKILL (which no ``try``/``finally`` sees):
   its last client is gone.
 * :func:`partial_folder` names the hidden temporary folder of a run after the process
   (``.NAME.<pid>.<hex>.partial`` beside the output), and first removes every such
-  folder of the same output whose process is no longer alive.
+  folder of the same output whose process is no longer alive (:func:`process_alive`).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def remove_stale_partials(out):
         return removed
     for path in sorted(out.parent.iterdir()):
         match = pattern.fullmatch(path.name)
-        if match and path.is_dir() and not _alive(int(match.group(1))):
+        if match and path.is_dir() and not process_alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
             _log.info("removed %s, left by a run (process %s) that did not finish",
                       path, match.group(1))
@@ -167,8 +167,19 @@ def remove_stale_partials(out):
     return removed
 
 
-def _alive(pid):
-    """True if process ``pid`` exists and is not a zombie (this process counts as alive)."""
+def process_alive(pid):
+    """Whether process ``pid`` runs on this machine.
+
+    Parameters
+    ----------
+    pid : int
+
+    Returns
+    -------
+    alive : bool
+        True for this process, and for a process that exists (also one of another
+        user) and is not a zombie (exited, not yet reaped: on Linux, from ``/proc``).
+    """
     if pid == os.getpid():
         return True
     try:

@@ -33,15 +33,15 @@ def _dead_pid():
     return child.pid
 
 
-def test_alive():
-    assert workers._alive(os.getpid()) and workers._alive(os.getppid())
-    assert not workers._alive(_dead_pid())
+def test_process_alive():
+    assert workers.process_alive(os.getpid()) and workers.process_alive(os.getppid())
+    assert not workers.process_alive(_dead_pid())
     if LINUX:   # an exited child that nobody has waited for is a zombie: dead
         zombie = subprocess.Popen([sys.executable, "-c", "pass"])
         deadline = time.monotonic() + 30
-        while workers._alive(zombie.pid) and time.monotonic() < deadline:
+        while workers.process_alive(zombie.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not workers._alive(zombie.pid)
+        assert not workers.process_alive(zombie.pid)
         zombie.wait()
 
 
@@ -96,9 +96,9 @@ def _start_mid_run(command, tmp_path):
 def _survivors(children, seconds=10):
     """The processes of ``children`` still alive after up to ``seconds`` (then killed)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(workers._alive(p) for p in children):
+    while time.monotonic() < deadline and any(workers.process_alive(p) for p in children):
         time.sleep(0.1)
-    survivors = [p for p in children if workers._alive(p)]
+    survivors = [p for p in children if workers.process_alive(p)]
     for pid in survivors:   # clean up before failing
         os.kill(pid, signal.SIGKILL)
     return survivors
