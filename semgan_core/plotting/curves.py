@@ -91,7 +91,7 @@ def _band(runs, key, x):
     return xs, values.mean(0), values.min(0), values.max(0)
 
 
-def convergence_curves(study, *, x="steps", variants=None, path=None):
+def convergence_curves(study, *, x="steps", variants=None, path=None, width=9.0):
     """PSNR and SSIM against training step, one line per study variant, reference lines.
 
     Parameters
@@ -105,6 +105,8 @@ def convergence_curves(study, *, x="steps", variants=None, path=None):
         Variants to draw (default: all).
     path : path-like, optional
         Also save the figure there (PNG, 150 dpi).
+    width : float, optional
+        Figure width in inches (the default fits the book's text column).
 
     Returns
     -------
@@ -122,7 +124,7 @@ def convergence_curves(study, *, x="steps", variants=None, path=None):
 
     check_choice("convergence_curves", "x", x, ("steps", "seconds"))
     names = list(variants or study["variants"])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(width, 4.2), constrained_layout=True)
     for name in names:
         runs = list(study["variants"][name]["runs"].values())
         if not runs:
@@ -140,7 +142,9 @@ def convergence_curves(study, *, x="steps", variants=None, path=None):
         ax.set(xlabel="training step" if x == "steps" else "training time (s)",
                ylabel=unit, title=f"{unit} on validation pairs")
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=8, loc="best")
+    handles, labels = axes[1].get_legend_handles_labels()  # below both panels
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=9)
+    fig.set_figheight(3.8 + 0.25 * math.ceil(len(labels) / 3))
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=150)
