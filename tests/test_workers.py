@@ -77,7 +77,7 @@ def _descendants(pid):
 
 
 def _start_mid_run(command, tmp_path):
-    """Start ``command`` in a new session; return it with its descendants once the
+    """Start ``command`` in its own process group; return it with its descendants once the
     hidden .partial folder of ``tmp_path / "ds"`` holds a crop."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.Popen(command, env=env, start_new_session=True,
