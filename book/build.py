@@ -44,8 +44,10 @@ PROFILES = ("smoke", "book", "paper")
 WEB_ASSETS = ROOT / "book" / "web_assets.json"
 WEB_DIR = ROOT / ".venv" / "web"
 # Tags that hide a cell from the rendered chapter (Jupyter Book's remove-cell); the
-# parameters cell and the cell papermill injects after it are plumbing, not content.
+# parameters cell and the cell papermill injects after it are plumbing, not content,
+# and so is the cell that records a chapter's numbers for the tests.
 HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+RECORDING_CALL = "results.record("
 # The kernel that executes the chapters: no TensorFlow log lines, no progress bars.
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TQDM_DISABLE": "1",
               # a headless MPLBACKEND (Agg, set for tests and make) would stop figures
@@ -138,8 +140,8 @@ def fetch_web_assets(dest: Path = WEB_DIR) -> Path:
 def tidy(notebook: Path) -> None:
     """Hide plumbing in an executed notebook and drop noise from its outputs, in place.
 
-    The parameters cell and papermill's injected-parameters cell get the tag
-    ``remove-cell``; stderr streams (TensorFlow's log lines, progress bars, warnings) are
+    The parameters cell, papermill's injected-parameters cell and the cell that records
+    the chapter's results get the tag ``remove-cell``; stderr streams (TensorFlow's log lines, progress bars, warnings) are
     removed (errors are ``error`` outputs and stay); papermill's record of the input and
     output paths keeps the file names only, so no path of the building machine remains.
     """
@@ -150,7 +152,8 @@ def tidy(notebook: Path) -> None:
         if cell.cell_type != "code":
             continue
         tags = cell.metadata.setdefault("tags", [])
-        if any(tag in tags for tag in HIDDEN_CELL_TAGS) and "remove-cell" not in tags:
+        hidden = any(tag in tags for tag in HIDDEN_CELL_TAGS) or RECORDING_CALL in cell.source
+        if hidden and "remove-cell" not in tags:
             tags.append("remove-cell")
         cell.outputs = [o for o in cell.get("outputs", [])
                         if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]

@@ -88,3 +88,36 @@ def test_notebook_runs_on_smoke(path, tmp_path):
     bad = [x for x in numbers if not math.isfinite(x)]
     assert not bad, f"{path.name} recorded non-finite numbers: {bad[:5]}"
     assert payload["versions"]["python"]
+
+
+def test_tidy_hides_plumbing_and_drops_noise(tmp_path):
+    """Executed copies: parameters and recording cells hidden, stderr (TF logs, progress
+    bars) dropped."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_code_cell("profile = 'book'", metadata={"tags": ["parameters"]}),
+        new_code_cell("profile = 'smoke'", metadata={"tags": ["injected-parameters"]}),
+        new_code_cell("recorded = results.record(results_dir, 'x', {})"),
+        new_code_cell("train()", outputs=[
+            new_output("stream", name="stderr", text="100%|####| 6/6 [00:01<00:00]\n"),
+            new_output("stream", name="stdout", text="done\n"),
+            new_output("error", ename="ValueError", evalue="bad", traceback=[])]),
+    ], metadata={"papermill": {"input_path": "/abs/notebooks/x.ipynb",
+                               "output_path": "/abs/stage/x.ipynb"}})
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    _builder().tidy(path)
+    tidied = nbformat.read(path, as_version=4)
+    assert "remove-cell" in tidied.cells[0].metadata["tags"]
+    assert "remove-cell" in tidied.cells[1].metadata["tags"]
+    assert "remove-cell" in tidied.cells[2].metadata["tags"]  # the results-recording cell
+    assert "remove-cell" not in tidied.cells[3].metadata.get("tags", [])
+    kinds = [(o.output_type, o.get("name")) for o in tidied.cells[3].outputs]
+    assert kinds == [("stream", "stdout"), ("error", None)]
+    assert tidied.metadata["papermill"]["input_path"] == "x.ipynb"
+
+
+def test_kernel_environment_silences_tensorflow_and_progress_bars():
+    env = _builder().KERNEL_ENV
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "3" and env["TQDM_DISABLE"] == "1"
