@@ -7,7 +7,7 @@ Usage: ``python benchmarks/bench_model.py [--json PATH] [--repeats N]``
    before and after the generator runs (the better of the two is used).
 2. The generator's forward pass (inference mode, batch 1, ``tf.function``) at widths
    1.0 and 0.25 and sizes 256 and 1024, timed in the same run; FLOPs are the analytic
-   count of :func:`semgan_core.models.count_flops`. The best of ``--repeats`` timings
+   count of :func:`semgan_core.flops.count_flops`. The best of ``--repeats`` timings
    is reported, after one warm-up call (tracing).
 
 Prints a table with the fraction of peak and writes JSON (default
@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from semgan_core import models, results  # noqa: E402
+from semgan_core import flops, models, results  # noqa: E402
 
 MATMUL_N = 4096
 
@@ -59,7 +59,7 @@ def generator_throughput(width: float, size: int, repeats: int) -> dict:
     forward = tf.function(lambda: generator(x, training=False))
     forward()
     seconds = best_time(forward, repeats)
-    gflop = models.count_flops(generator, size) / 1e9
+    gflop = flops.count_flops(generator, size) / 1e9
     return {"width": width, "size": size, "gflop": gflop, "seconds": seconds,
             "gflops": gflop / seconds}
 

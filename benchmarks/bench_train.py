@@ -6,7 +6,7 @@ Usage::
         [--steps-w025 12] [--steps-recipe 100] [--intra 1] [--inter 0]
 
 For (width 1.0, 256 px) and (width 0.25, 256 px), batch 1, the paper's CycleGAN step
-(:class:`semgan_core.train.Trainer`) is traced, warmed up and timed over a few steps; in
+(:class:`semgan_core.trainer.Trainer`) is traced, warmed up and timed over a few steps; in
 the same run the machine's matmul peak is measured (4096 x 4096 float32 through
 TensorFlow, best of several). Output rows (JSON list, also printed as a table) have keys
 ``width``, ``size``, ``seconds_per_step``, ``achieved_gflops``, ``matmul_peak_gflops``,
@@ -15,7 +15,7 @@ from the tf.data pipeline on its own), ``input_wait_s`` and ``input_share`` (tim
 training loop waited for a batch, and that wait as a fraction of the step time).
 
 FLOPs per step (an estimate, documented): the forward GFLOP of one image through a
-generator ``g`` and a discriminator ``d`` (:func:`semgan_core.models.count_flops`:
+generator ``g`` and a discriminator ``d`` (:func:`semgan_core.flops.count_flops`:
 convolutions only) times the passes in a step: 6 generator passes (G(a), F(b),
 F(G(a)), G(F(b)), F(a), G(b)) and 4 discriminator passes (D_B on G(a) and b, D_A on F(b)
 and a), each forward + backward ~ 3 x forward: ``3 (6 g + 4 d)``. Norms, activations,
@@ -36,7 +36,7 @@ pipeline's share of a step < 0.5 %. The convolutions (oneDNN, batch 1 or 2, many
 at 2x2 to 16x16 pixels) run at 80-100 GFLOP/s per op-thread; they are nearly all of
 the step.
 
-A last row (``recipe`` "cpu") times the book profile's CPU recipe (``config.CPU_RECIPE``:
+A last row (``recipe`` "filter") times the book profile's CPU recipe (``recipe="filter"``:
 two 15x15 filter generators with tone fields, no discriminator): seconds per step and
 input share only.
 """
@@ -87,23 +87,24 @@ def matmul_peak_gflops(repeats: int = 6) -> dict[str, float]:
 
 def gflop_per_step(width: float, size: int) -> float:
     """Estimated GFLOP of one CycleGAN step at batch 1 (module docstring)."""
-    from semgan_core import models
+    from semgan_core import flops, models
 
-    g = models.count_flops(models.build_generator(width), size) / 1e9
-    d = models.count_flops(models.build_discriminator(width), size) / 1e9
+    g = flops.count_flops(models.build_generator(width), size) / 1e9
+    d = flops.count_flops(models.build_discriminator(width), size) / 1e9
     return FORWARD_BACKWARD * (GENERATOR_PASSES * g + DISCRIMINATOR_PASSES * d)
 
 
-def time_steps(width: float, size: int, data_dir: Path, steps: int, recipe=None) -> dict:
+def time_steps(width: float, size: int, data_dir: Path, steps: int,
+               recipe: str = "paper") -> dict:
     """Seconds per step (mean after 2 warm-up steps) and the input pipeline's share.
 
-    ``recipe``: config overrides (default ``config.PAPER_RECIPE``: the paper's U-Net
-    CycleGAN at the book profile's engineering settings)."""
-    from semgan_core import config, train
+    ``recipe``: the training recipe (default ``"paper"``: the paper's U-Net CycleGAN at
+    the book profile's engineering settings; ``"filter"``: the CPU recipe)."""
+    from semgan_core import config
+    from semgan_core.trainer import Trainer
 
-    recipe = config.PAPER_RECIPE if recipe is None else recipe
-    cfg = config.get_config("book", **recipe, width=width, image_size=size)
-    trainer = train.Trainer(cfg)
+    cfg = config.get_config("book", recipe=recipe, width=width, image_size=size)
+    trainer = Trainer(cfg)
     batches = iter(trainer.dataset(data_dir))
     for _ in range(2):                               # trace + graph optimisation
         float(trainer.train_step(*next(batches))["gen_total"])
@@ -163,11 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.steps_recipe:
             # the CPU recipe: two filter generators, no discriminator; its work is FFTs
             # and small ops, not convolutions, so no FLOP estimate
-            from semgan_core import config
-
-            timing = time_steps(0.25, 256, data_dir, args.steps_recipe, config.CPU_RECIPE)
+            timing = time_steps(0.25, 256, data_dir, args.steps_recipe, "filter")
             nan = float("nan")
-            rows.append({"recipe": "cpu", "width": nan, "size": 256,
+            rows.append({"recipe": "filter", "width": nan, "size": 256,
                          "steps_timed": args.steps_recipe, **timing, "gflop_per_step": nan,
                          "achieved_gflops": nan, "matmul_peak_gflops": peak,
                          "fraction_of_peak": nan})

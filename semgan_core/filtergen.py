@@ -1,11 +1,12 @@
 """A constrained generator: a learned deconvolution filter and a smooth tone field.
 
 The paper's generators are U-Nets (:mod:`semgan_core.models`). At CPU scale, trained
-unpaired, a U-Net does not sharpen (NOTES.md section 8; the book's reproduction notes):
+unpaired, a U-Net does not sharpen (the book's reproduction notes show the curves):
 the discriminator's pixel gradient is mostly adversarial-example noise, and a network
 with a U-Net's capacity follows the noise. A diagnostic probe found that the same
 gradient, projected onto one shift-invariant filter, points at the truth. This module is
-that projection made into an architecture, for ``generator="filter"``:
+that projection made into an architecture, the generator of the CPU recipe
+(``recipe="filter"``, :mod:`semgan_core.cpu_recipe`):
 
 .. math::
 
@@ -18,7 +19,7 @@ that projection made into an architecture, for ``generator="filter"``:
 * ``g`` and ``o`` (:class:`ToneField`): a log-gain and an offset that vary slowly over the
   image, predicted by a small network from the local mean and spread of the input on a
   grid of ``TONE_CELL`` x ``TONE_CELL`` pixel cells and upsampled bilinearly; zero at the
-  start. They can undo (G) or add (F) the charging fog of recipes B and C,
+  start. They can undo (G) or add (F) the charging fog of degradations B and C,
   ``I = f t + A (1 - t)``, whose inverse ``f = I / t - A (1 - t) / t`` is exactly a smooth
   gain and offset.
 
@@ -92,7 +93,7 @@ class LearnedFilter(layers.Layer):
         Zero sum: ``delta + k`` keeps the mean grey level, as a blur and its inverse do
         (brightness is the tone field's job). Point-symmetric (``k(u) = k(-u)``): a real,
         zero-phase frequency response, as the Gaussian, disk and centred motion PSFs of
-        recipes A-C and their inverses have; power-spectrum matching (matching.py) says
+        degradations A-C and their inverses have; power-spectrum matching (matching.py) says
         nothing about phase, so the symmetry fixes it instead of leaving it free (a
         modelling choice: a filter without it was not compared under the final losses).
         """

@@ -25,7 +25,7 @@ statistic, which a generator cannot satisfy with adversarial-example noise.
   inverse is 1.08), which lowers the contrast of real micrographs.
 * :func:`histogram_loss`: mean squared difference of the sorted grey levels (the 1-D
   Wasserstein-2 distance between the two images' histograms): brightness and contrast,
-  which charging fog changes (recipes B and C) and a blur does not.
+  which charging fog changes (degradations B and C) and a blur does not.
 
 Images in the model range [-1, 1], (N, H, W, 1); compared on the [0, 1] scale, like the
 paper's pixel losses (:mod:`semgan_core.losses`).

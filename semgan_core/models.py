@@ -33,7 +33,7 @@ input, so nothing passes the bottleneck. ``bottleneck_norm=False`` drops the nor
 gives those layers a bias) at these three layers only.
 
 Experiment (a supervised proxy, not a CycleGAN run): width 0.25, 256x256, MSE fit of
-blurred (recipe A kernel) -> clean synthetic pairs, 64 training and 16 test pairs,
+blurred (degradation A kernel) -> clean synthetic pairs, 64 training and 16 test pairs,
 Adam 2e-4 (beta1 0.5), batch 1, same seed for both settings; seeds 0 / 1; shared
 2-core CPU (0.13-0.22 s per step). The blurred inputs score 28.34 dB.
 

@@ -16,18 +16,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from semgan_core.workers import process_alive
+
 LOCK_FILE = ".lock"
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:          # exists, owned by someone else
-        return True
-    return True
 
 
 class RunLock:
@@ -86,7 +77,7 @@ class RunLock:
             return False                    # unreadable or empty: a lock never finished
         if host and host != socket.gethostname():
             return True                     # another machine: cannot tell, assume alive
-        return _alive(pid)
+        return process_alive(pid)
 
     def _describe(self) -> str:
         pid, host = self._holder()

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semgan_core import datasets, generators, train
+from semgan_core import datasets, generators
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 150          # for both workers together; then they are killed
