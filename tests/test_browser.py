@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import io
 import json
 import os
 import queue
@@ -37,6 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("SEMGAN_BOOK_HTML") or ROOT / "_build" / "smoke" / "_build" / "html")
 SHOTS = ROOT / "_build" / "browser"
 WIDTH, HEIGHT = 1280, 900
+# A matplotlib figure is saved at 100 dpi, so 10-point text is 13.9 px tall at its natural
+# size; shown smaller than 65 % of it (a figure much wider than the text column), that text
+# falls under 9 px.
+MIN_FIGURE_SCALE = 0.65
+EXPLORER_CLASS = "semgan-explorer"  # semgan_core.explorer.EXPLORER_CLASS
 CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser", "google-chrome")
 
 
@@ -190,6 +196,7 @@ def browser():
 # report what a reader would see.
 INSPECT = r"""
 (async () => {
+  const MIN_SCALE = %s;
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
@@ -213,7 +220,19 @@ INSPECT = r"""
   }
   const leftover = ['$$', '\\(', '\\[', '\\frac', '\\sqrt'].filter(s => text.includes(s));
   const maths = Array.from(document.querySelectorAll('.math'));
+  // a chapter's figures (matplotlib, 100 dpi) drawn wider than the column are shrunk,
+  // and their text with them; widget images and photographs are not checked
+  const shrunk = Array.from(document.querySelectorAll('.cell_output img'))
+      .filter(img => img.src.includes('/_images/') && img.naturalWidth > 0
+                     && img.width / img.naturalWidth < MIN_SCALE)
+      .map(img => `${img.naturalWidth} px shown at ${Math.round(img.width)} px`);
+  // code and printed output must wrap inside the column, not run past it
+  const overflowing = Array.from(document.querySelectorAll('main pre'))
+      .filter(pre => pre.scrollWidth > pre.clientWidth + 2)
+      .map(pre => pre.textContent.split('\n').reduce((a, b) => a.length > b.length ? a : b)
+                     .slice(0, 60));
   return {
+    shrunk, overflowing,
     leftover, maths: maths.length,
     untypeset: maths.filter(m => !m.querySelector('mjx-container')).length,
     mjx: document.querySelectorAll('mjx-container').length,
@@ -285,12 +304,30 @@ def _problems(events, base):
     return found
 
 
-def _screenshot(tools, name, height, clip=None):
-    clip = clip or {"x": 0, "y": 0, "width": WIDTH, "height": min(max(height, HEIGHT), 30000)}
-    shot = tools.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                      clip={**clip, "scale": 1})
+def _screenshot(tools, name, height, selector=None):
+    """Save a PNG of the whole page (the window made as tall as the page), or of the first
+    element matching the CSS ``selector`` cut out of it."""
+    height = min(max(height, HEIGHT), 30000)
+    tools.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height,
+               deviceScaleFactor=1, mobile=False)
+    try:
+        time.sleep(0.5)
+        tools.evaluate("window.scrollTo(0, 0)")
+        box = None if selector is None else tools.evaluate(
+            "(() => { const r = document.querySelector(%s).getBoundingClientRect();"
+            " return [r.left, r.top, r.right, r.bottom].map(Math.round); })()"
+            % json.dumps(selector))
+        shot = base64.b64decode(tools.send("Page.captureScreenshot", format="png")["data"])
+    finally:
+        tools.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT,
+                   deviceScaleFactor=1, mobile=False)
     path = SHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
-    path.write_bytes(base64.b64decode(shot["data"]))
+    if box is None:
+        path.write_bytes(shot)
+    else:
+        from PIL import Image
+
+        Image.open(io.BytesIO(shot)).crop(box).save(path)
     return path
 
 
@@ -308,7 +345,7 @@ def test_page_reads_offline(browser, page):
     assert tools.wait_for("Page.loadEventFired", timeout=60), f"{page} did not load"
     for attempt in range(5):  # a redirect page (index.html) may replace the document
         try:
-            report = tools.evaluate(INSPECT, timeout=90)
+            report = tools.evaluate(INSPECT % MIN_FIGURE_SCALE, timeout=90)
             break
         except RuntimeError:
             if attempt == 4:
@@ -322,15 +359,20 @@ def test_page_reads_offline(browser, page):
     assert not report["leftover"], f"{page}: TeX left as text: {report['leftover']}"
     assert report["untypeset"] == 0, (
         f"{page}: {report['untypeset']} of {report['maths']} equations not typeset")
+    assert not report["shrunk"], (
+        f"{page}: figures shrunk to fit the column, their text under 9 px: {report['shrunk']}")
+    assert not report["overflowing"], (
+        f"{page}: lines run past the column: {report['overflowing']}")
     assert report["emptyWidgets"] == 0, (
         f"{page}: {report['emptyWidgets']} of {report['widgetViews']} widget areas empty")
     if report["explorers"]:
+        explorer = "." + EXPLORER_CLASS
         before = tools.evaluate(EXPLORER_STATE)
-        clip = {k: before[k] for k in ("x", "y", "width", "height")}
-        _screenshot(tools, page.removesuffix(".html") + "-explorer", 0, clip)
+        _screenshot(tools, page.removesuffix(".html") + "-explorer", report["height"], explorer)
         assert tools.evaluate(EXPLORER_MOVE, timeout=30), f"{page}: the explorer has no slider"
         after = tools.evaluate(EXPLORER_STATE)
-        _screenshot(tools, page.removesuffix(".html") + "-explorer-moved", 0, clip)
+        _screenshot(tools, page.removesuffix(".html") + "-explorer-moved", report["height"],
+                    explorer)
         assert after["shown"] != before["shown"], (
             f"{page}: moving the explorer's slider did not change the frame")
 
