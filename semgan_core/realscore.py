@@ -29,7 +29,6 @@ import time
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 
 from semgan_core import databar, images, kernels, metrics, noise
 
@@ -40,7 +39,6 @@ SCORES = ("ag", "con", "sf", "noise", "reblur")
 #: Pixels left out at each border of the re-blur comparison (the PSF's reach and more).
 MARGIN = 8
 _MIN_SIDE = 2 * MARGIN + 16
-_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)
 
 
 def content_rows(image) -> int:
@@ -71,14 +69,10 @@ def noise_level(image) -> float:
     Returns
     -------
     float
-        Immerkaer's estimate (1996): the mean absolute response to the 3x3 difference
-        of two Laplacians, which cancels smooth structure, times ``sqrt(pi / 2) / 6``.
+        :func:`semgan_core.noise.estimate_noise`: Immerkaer's estimator (blind to
+        smooth structure) over the pixels left after the strongest edges.
     """
-    image = images.as_image(image, name="noise_level(image)").astype(np.float64)
-    if min(image.shape) < 3:
-        raise ValueError(f"noise_level: the image must be at least 3x3, got {image.shape}")
-    response = signal.convolve2d(image, _IMMERKAER, mode="valid")
-    return float(np.sqrt(np.pi / 2) * np.abs(response).mean() / 6)
+    return float(noise.estimate_noise(image))
 
 
 def _check_pair(func, observed, restored):
