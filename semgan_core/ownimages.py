@@ -23,6 +23,8 @@ EXAMPLE_SHARED = ("sio2", "sio2_K3K4Me3_2-2.tif")
 #: Side of the synthetic example (height, width) and the height of its info bar.
 EXAMPLE_SHAPE = (448, 512)
 EXAMPLE_BAR = 40
+#: File name of the synthetic example.
+SYNTHETIC_EXAMPLE = "synthetic_example.tif"
 
 
 def find_inputs(path) -> list[Path]:
@@ -95,7 +97,7 @@ def example_input(dest, *, rng=0) -> Path:
     frame[-EXAMPLE_BAR:] = 0.0
     for row in range(height - EXAMPLE_BAR + 10, height - 10, 4):
         frame[row:row + 2, 16:width // 3] = 1.0          # "text" of the info bar
-    path = Path(dest) / "synthetic_example.tif"
+    path = Path(dest) / SYNTHETIC_EXAMPLE
     path.parent.mkdir(parents=True, exist_ok=True)
     pixels = np.round(np.clip(frame, 0, 1) * 65535).astype(np.uint16)
     tifffile.imwrite(path, pixels, photometric="minisblack", resolution=(200.0, 200.0),
