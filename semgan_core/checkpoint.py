@@ -174,35 +174,41 @@ def restore(checkpoint, folder: str | os.PathLike) -> None:
     checkpoint.read(str(Path(folder) / _PREFIX)).assert_existing_objects_matched()
 
 
-def _unreadable(folder: Path, error: BaseException) -> None:
-    """Report a checkpoint that cannot be read in one line and move it aside."""
+def _unreadable(folder: Path, error: BaseException, move: bool) -> None:
+    """Report a checkpoint that cannot be read in one line; move it aside (``move``)."""
     reason = " ".join(f"{type(error).__name__}: {error}".split())[:200]
     print(f"semgan: warning: checkpoint {folder} cannot be read ({reason}); "
           "using the previous one", file=sys.stderr)
+    if not move:
+        return
     try:
         os.replace(folder, folder.with_name(f"corrupt-{folder.name}"))
     except OSError:
         pass
 
 
-def newest_state(run_dir: str | os.PathLike) -> tuple[Path, dict[str, Any]] | None:
+def newest_state(run_dir: str | os.PathLike, *,
+                 move_aside: bool = True) -> tuple[Path, dict[str, Any]] | None:
     """``(folder, state)`` of the newest checkpoint whose ``state.json`` reads, or None.
 
-    Checkpoints with an unreadable ``state.json`` are reported and moved aside.
+    Checkpoints with an unreadable ``state.json`` are reported and (``move_aside``, the
+    run folder's writer only) moved aside.
     """
     for _, folder in reversed(list_checkpoints(run_dir)):
         try:
             return folder, read_state(folder)
         except (OSError, ValueError) as error:
-            _unreadable(folder, error)
+            _unreadable(folder, error, move_aside)
     return None
 
 
-def restore_newest(checkpoint, run_dir: str | os.PathLike) -> tuple[Path, dict] | None:
+def restore_newest(checkpoint, run_dir: str | os.PathLike, *,
+                   move_aside: bool = True) -> tuple[Path, dict] | None:
     """Restore ``checkpoint`` from the newest intact checkpoint of ``run_dir``.
 
     A checkpoint whose files cannot be read (a data file missing or truncated, a corrupt
-    index or ``state.json``) is reported on stderr in one line and moved aside to
+    index or ``state.json``) is reported on stderr in one line and, with ``move_aside``
+    (the run folder's writer only: the chief worker), moved aside to
     ``checkpoints/corrupt-step_N``; the next older one is tried.
 
     Returns
@@ -212,12 +218,13 @@ def restore_newest(checkpoint, run_dir: str | os.PathLike) -> tuple[Path, dict] 
     """
     import tensorflow as tf
 
-    while (found := newest_state(run_dir)) is not None:
+    for _, folder in reversed(list_checkpoints(run_dir)):
         try:
-            restore(checkpoint, found[0])
-            return found
+            state = read_state(folder)
+            restore(checkpoint, folder)
+            return folder, state
         except (tf.errors.OpError, OSError, ValueError, IndexError) as error:
-            _unreadable(found[0], error)
+            _unreadable(folder, error, move_aside)
     return None
 
 

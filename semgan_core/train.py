@@ -159,7 +159,7 @@ def _start(cfg, data_dir: Path, run_dir: Path, resume: bool, paired: bool, chief
     dataset = checkpoint.dataset_identity(data_dir)
     if chief:
         checkpoint.prepare_run_dir(run_dir, resume=resume)
-    newest = checkpoint.newest_state(run_dir) if resume else None
+    newest = checkpoint.newest_state(run_dir, move_aside=chief) if resume else None
     if newest is not None:
         checkpoint.check_compatible(newest[1], identity)
         if not allow_other_data:
@@ -171,8 +171,8 @@ def _start(cfg, data_dir: Path, run_dir: Path, resume: bool, paired: bool, chief
 
 def _restore(trainer: Trainer, run: dict) -> None:
     """Restore the newest intact checkpoint (resume); set the start step and clock."""
-    found = checkpoint.restore_newest(trainer.checkpoint, run["run_dir"]) if run["resume"] \
-        else None
+    found = (checkpoint.restore_newest(trainer.checkpoint, run["run_dir"],
+                                       move_aside=run["chief"]) if run["resume"] else None)
     if found is not None:
         checkpoint.check_compatible(found[1], run["identity"])
         run.update(start=int(found[1]["step"]), elapsed=float(found[1]["wall_time_s"]))

@@ -24,12 +24,18 @@ def test_a_missing_data_file_falls_back_to_the_previous_checkpoint(tmp_path, cap
     ckpt, variable = _three_checkpoints(tmp_path)
     for path in checkpoint.step_dir(tmp_path, 3).glob("ckpt.data-*"):
         path.unlink()
+    # a worker that does not write the run folder reports it and leaves it in place
+    assert checkpoint.restore_newest(ckpt, tmp_path, move_aside=False)[1]["step"] == 2
+    assert [s for s, _ in checkpoint.list_checkpoints(tmp_path)] == [1, 2, 3]
+    capsys.readouterr()
+    variable.assign(-1.0)
     folder, state = checkpoint.restore_newest(ckpt, tmp_path)
     assert folder == checkpoint.step_dir(tmp_path, 2) and state["step"] == 2
     assert float(variable) == 2.0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "step_000003 cannot be read" in err[0]
     assert [s for s, _ in checkpoint.list_checkpoints(tmp_path)] == [1, 2]
+    assert (tmp_path / "checkpoints" / "corrupt-step_000003").is_dir()
 
 
 def test_a_corrupt_state_file_is_skipped_too(tmp_path, capsys):
