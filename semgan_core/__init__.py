@@ -15,7 +15,12 @@ stays short. Modules (one concept each):
 ``workers``  worker processes that die with their parent; no stale temporary folders
 ``realdata`` where the shared real micrographs live (optional)
 ``models``   the multi-scale U-Net generator and the PatchGAN discriminator
-``losses``   adversarial, cycle (SSIM), identity and edge losses
+``flops``    analytic FLOP and parameter counts of the networks
+``losses``   adversarial, cycle (SSIM), identity and edge losses; eq. 16
+``recipes``  training recipes: a generator factory and extra loss terms (paper: U-Net)
+``cpu_recipe`` the filter recipe: filter generator, spectrum and histogram matching
+``filtergen`` the filter generator (learned deconvolution filter, smooth tone field)
+``matching`` unpaired spectrum and histogram matching losses
 ``metrics``  SSIM, PSNR, AG, CON, SF
 ``baselines`` Wiener, Richardson-Lucy, blind deconvolution, constrained least squares
 ``infer``    tiled whole-image inference, one micrograph file restored
@@ -28,10 +33,15 @@ stays short. Modules (one concept each):
 ``labels``   method keys and display names (filter-unpaired, filter-paired, ...)
 ``tables``   Markdown tables of results
 ``verdicts`` the verdict on the paper's claims, built from the tables
-``config``   profiles (smoke, book, paper) and ``get_config``
-``train``    the CycleGAN training step and loop
-``gan``      the trainer's models, optimizers and image pools
-``checkpoint`` atomic checkpoints, resume and signal handling
+``config``   settings in sections, training recipes, profiles and ``get_config``
+``trainer``  the CycleGAN training step (and the paired oracle's), its models and terms
+``train``    a training run: the loop, run folder, resume, saved generators
+``gan``      the networks as trained; what a discriminator sees; R1
+``optim``    the optimizers (fused Adam) and the learning-rate schedule
+``imagepool`` the discriminators' image history pool
+``distribute`` distribution strategy, threads, the worker's role
+``checkpoint`` atomic checkpoints, the newest intact one, the dataset trained on
+``runguard`` one run per folder (lock file), stop on a signal
 ``runlog``   progress bar, loss CSV, TensorBoard, sample grids
 ``study``    the convergence study: variant catalogue, harness, scoring
 ``plotting`` figures, one function per figure type
