@@ -98,7 +98,7 @@ def save_generator(model, path, *, metadata: dict) -> Path:
     Parameters
     ----------
     model : keras.Model
-        A generator built by :func:`models.build_generator`, ``gan.build_generator`` or
+        A generator built by :func:`models.build_generator`, ``recipes.build_unet`` or
         :func:`filtergen.build_filter_generator`.
     path : str or os.PathLike
         Ending in ``.keras``; missing parent folders are made.
