@@ -45,6 +45,7 @@ stays short. Modules (one concept each):
 ``runlog``   progress bar, loss CSV, TensorBoard, sample grids
 ``study``    the convergence study: variant catalogue, harness, scoring
 ``plotting`` figures, one function per figure type
+``explorer`` widgets that work without a kernel: precomputed frames behind linked sliders
 ``results``  result files that record config, seed and versions
 ``cli``      ``python -m semgan_core ...``
 """
