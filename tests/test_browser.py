@@ -385,3 +385,24 @@ def test_book_has_equations_and_a_working_explorer(browser):
         pytest.skip(f"pages not checked in this run: {missing[:3]}")
     assert sum(r["mjx"] for r in _SEEN.values()) > 0, "no page typesets an equation"
     assert sum(r["explorers"] for r in _SEEN.values()) > 0, "no page shows the explorer"
+
+
+def test_search_finds_a_word_offline(browser):
+    if not PAGES:
+        pytest.skip(f"no built book at {HTML}")
+    tools, base = browser
+    tools.take_events()
+    tools.send("Page.navigate", url=base + "search.html?q=Wiener")
+    assert tools.wait_for("Page.loadEventFired", timeout=60)
+    hits = tools.evaluate(r"""
+    (async () => {
+      for (let i = 0; i < 100; i++) {
+        const items = document.querySelectorAll('#search-results li');
+        if (items.length) return items.length;
+        await new Promise(r => setTimeout(r, 200));
+      }
+      return 0;
+    })()""", timeout=60)
+    problems = _problems(tools.take_events(), base)
+    assert not problems, "search.html:\n" + "\n".join(problems)
+    assert hits > 0, "the search page found no page with 'Wiener'"
