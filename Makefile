@@ -35,7 +35,7 @@ book: $(STAMP) $(WEB)
 	@echo "The book is in _build/html/index.html"
 
 test: $(STAMP) $(WEB)
-	rm -rf _build/smoke-src
+	rm -rf _build/smoke-src _build/smoke _build/browser
 	$(PY) book/build.py --profile smoke --stage _build/smoke-src --stage-only
 	SEMGAN_BOOK_STAGE=_build/smoke-src $(PY) -m pytest -q --ignore=tests/test_browser.py
 	$(VENV)/bin/jupyter-book build _build/smoke-src --path-output _build/smoke --warningiserror --keep-going
