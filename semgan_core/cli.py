@@ -139,11 +139,23 @@ def _cmd_deblur(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from semgan_core import benchmark, evaluate
+    from semgan_core import benchmark, evaluate, noiselevels
 
     record = benchmark.run_evaluation(args.degradation, args.out, data_dir=args.data,
-                                     weights=args.weights, n=args.n, seed=args.seed,
+                                     weights=args.weights, models=args.model, n=args.n,
+                                     seed=args.seed, noise=args.noise, source=args.source,
                                      progress=not args.quiet)
+    if "skipped" in record:
+        return 0
+    if "levels" in record:
+        print(noiselevels.levels_text(pd.DataFrame(record["levels_table"])))
+        print(f"evaluated {record['n_images']} test images of degradation {args.degradation} "
+              f"at noise levels {', '.join(f'{x:g}' for x in record['levels'])}; wrote "
+              f"{', '.join(noiselevels.level_folder(x) + '/' for x in record['levels'])} "
+              f"(table.csv, gains.csv, per_image.csv, evaluation.json), levels.csv"
+              + (", noise_curves.png" if "noise_curves" in record["files"] else "")
+              + f" and evaluation.json to {args.out}")
+        return 0
     columns = ["method", "psf", *evaluate.METRICS, "seconds_per_image"]
     print(pd.DataFrame(record["table"])[columns].to_string(index=False, float_format="%.4g"))
     print("\nmean gain over the blurred input, same images (paired 95 % bootstrap interval):")
@@ -294,15 +306,31 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the blurred input, the generators and the classical "
                        "baselines (assumed and oracle PSF) over a degradation's test set; "
                        "write table.csv (means with 95% bootstrap intervals), gains.csv, "
-                       "per_image.csv and evaluation.json.")
+                       "per_image.csv and evaluation.json. With --noise, each level's files "
+                       "go to OUT/noise-LEVEL/ and OUT gets levels.csv (all levels in one "
+                       "table) and, for several levels, noise_curves.png.")
     p.add_argument("--degradation", choices=("A", "B", "C"), required=True)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--data", default=None,
                    help="dataset folder (default: build the degradation's test split)")
-    p.add_argument("--weights", default=None,
-                   help="generator .keras file (default: the shipped "
+    p.add_argument("--weights", nargs="+", default=None, metavar="FILE",
+                   help="generator .keras file(s) to evaluate besides the shipped "
                    "weights/filter_unpaired_<degradation>.keras and "
-                   "filter_paired_<degradation>.keras, else classical methods only)")
+                   "filter_paired_<degradation>.keras (without any: those, else the "
+                   "classical methods only)")
+    p.add_argument("--model", nargs="+", default=None, metavar="NAME",
+                   help="shipped model(s) to evaluate besides those, by name: A, B or C "
+                   "(the default model of that degradation) or e.g. filter-unpaired-B")
+    p.add_argument("--noise", nargs="+", type=float, default=None, metavar="SIGMA",
+                   help="noise levels, e.g. 0 0.01 0.02 0.04: SEM shot noise (Poisson) on "
+                   "the blurred test images as its standard deviation at mid-grey on the "
+                   "[0, 1] scale; the same clean crops at every level, noise seeded per "
+                   "crop; classical methods noise-aware on noisy levels (default: "
+                   "noise-free, files in --out itself)")
+    p.add_argument("--source", choices=("synthetic", "real"), default="synthetic",
+                   help="clean images of the built test set: the procedural micrographs "
+                   "or the shared real clean micrographs (skipped, with the reason, when "
+                   "they are not available)")
     p.add_argument("--n", type=int, default=None, help="evaluate the first N test images")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

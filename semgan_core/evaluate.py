@@ -19,7 +19,11 @@ interval (:mod:`semgan_core.bootstrap`). AG, CON and SF are on 0-255 gray levels
 
 :func:`test_set` is the one test set of a degradation: the ``evaluate`` command
 (:func:`semgan_core.benchmark.run_evaluation`) and the book's benchmark chapter score the
-same images through it.
+same images through it. It takes a noise level (SEM shot noise, the same clean crops at
+every level, the noise seeded per crop) and synthetic or real clean images. On noisy
+images the non-blind baselines can run noise-aware (``noise_aware=True``: their
+regularisation set from each image's estimated noise, :data:`NOISE_AWARE`); by default
+they keep the noise-free settings of the paper's tables.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from semgan_core import baselines, bootstrap, datasets, degrade, images, kernels, metrics
+from semgan_core import (baselines, bootstrap, datasets, degrade, images, kernels, metrics,
+                         realdata)
 from semgan_core.checks import check_choice, check_int
+from semgan_core.noiselevels import check_noise_level
 
 #: Method names in table order ("ground-truth" scores the clean images).
 METHODS = ("blurred", "wiener", "richardson-lucy", "blind-deconvolution",
@@ -48,6 +54,10 @@ TABLE_COLUMNS = ("method", "psf", *METRICS,
                  "seconds_per_image")
 _NON_BLIND = {"wiener": baselines.wiener, "richardson-lucy": baselines.richardson_lucy,
               "constrained-least-squares": baselines.constrained_least_squares}
+#: The non-blind baselines' noise-aware settings: each parameter set from the image's
+#: estimated noise (:func:`semgan_core.baselines.auto_parameter`).
+NOISE_AWARE = {"wiener": {"balance": "auto"}, "richardson-lucy": {"iterations": "auto"},
+               "constrained-least-squares": {"gamma": "auto"}}
 
 
 def _stack(name, array):
@@ -105,11 +115,11 @@ def _blind(i, image):
     return baselines.blind_deconvolution(image, kernels.ASSUMED_PSF)[0]
 
 
-def _non_blind(func, kernel, i, image):
-    return func(image, kernel(i))
+def _non_blind(func, kernel, i, image, **params):
+    return func(image, kernel(i), **params)
 
 
-def _runs(methods, generators, psf_settings, infos):
+def _runs(methods, generators, psf_settings, infos, noise_aware=False):
     """The (method, psf, restore(i, image) or None) runs, in table order."""
     psfs = {"assumed": lambda i: kernels.ASSUMED_PSF}
     if "oracle" in psf_settings and any(m in _NON_BLIND for m in methods):
@@ -125,8 +135,10 @@ def _runs(methods, generators, psf_settings, infos):
         elif method == "blind-deconvolution":
             runs.append((method, "assumed", _blind))
         else:
+            params = NOISE_AWARE[method] if noise_aware else {}
             runs += [(method, psf, functools.partial(_non_blind, _NON_BLIND[method],
-                                                     psfs[psf])) for psf in psf_settings]
+                                                     psfs[psf], **params))
+                     for psf in psf_settings]
     return runs
 
 
@@ -151,7 +163,7 @@ def _score(method, psf, restore, blurred, clean, names, bar):
 
 def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
                      psf_settings=PSF_SETTINGS, names=None, n_boot=bootstrap.N_BOOT, rng=0,
-                     progress=True):
+                     noise_aware=False, progress=True):
     """Restore a test set with every method and score the results.
 
     Parameters
@@ -175,6 +187,11 @@ def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
         Bootstrap resamples for the confidence intervals.
     rng : numpy.random.Generator, int or None, optional
         Seed of the bootstrap.
+    noise_aware : bool, optional
+        False (default): the non-blind baselines with their noise-free defaults (the
+        paper's tables). True: with :data:`NOISE_AWARE` settings (Wiener's balance, CLS's
+        gamma and Richardson-Lucy's iterations ``"auto"``, set from each image's
+        estimated noise); blind deconvolution keeps its 10 iterations either way.
     progress : bool, optional
         Show a tqdm progress bar.
 
@@ -204,7 +221,7 @@ def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
     names = [f"{i:05d}" for i in range(len(blurred))] if names is None else list(names)
     if len(names) != len(blurred):
         raise ValueError(f"evaluate_methods: got {len(names)} names for {len(blurred)} images")
-    runs = _runs(methods, generators, psf_settings, infos)
+    runs = _runs(methods, generators, psf_settings, infos, bool(noise_aware))
     from tqdm.auto import tqdm
 
     rows = []
@@ -218,7 +235,7 @@ def evaluate_methods(blurred, clean, infos, *, generators=None, methods=METHODS,
 
 
 def restorations(image, *, info=None, generators=None, methods=METHODS[:-1],
-                 psf_settings=("assumed",)):
+                 psf_settings=("assumed",), noise_aware=False):
     """One image restored by each method exactly as :func:`evaluate_methods` restores it
     (the panels of a figure then show what the tables score).
 
@@ -234,6 +251,8 @@ def restorations(image, *, info=None, generators=None, methods=METHODS[:-1],
         Among :data:`METHODS` but ``ground-truth``; default all of those.
     psf_settings : sequence of {'assumed', 'oracle'}, optional
         PSFs given to the non-blind baselines.
+    noise_aware : bool, optional
+        As in :func:`evaluate_methods`.
 
     Returns
     -------
@@ -257,52 +276,72 @@ def restorations(image, *, info=None, generators=None, methods=METHODS[:-1],
                          f"methods {unknown}, psf_settings {psf_settings}")
     if "oracle" in psf_settings and info is None:
         raise ValueError("restorations: the 'oracle' PSF needs the image's degradation info")
-    runs = _runs(methods, dict(generators or {}), psf_settings, [info])
+    runs = _runs(methods, dict(generators or {}), psf_settings, [info], bool(noise_aware))
     return {(method, psf): image if restore is None else restore(0, image)
             for method, psf, restore in runs}
 
 
-def test_set(degradation, *, n=None, seed=0, source="synthetic", progress=False):
+def test_set(degradation, *, n=None, seed=0, source="synthetic", noise=0.0, progress=False):
     """The test images of a degradation: the first ``n`` test crops of its default dataset.
 
     The dataset is ``datasets.make_dataset(degradation=degradation, seed=seed,
-    source=source)`` with every other option at its default (2550 crops of 256x256, 10 %
-    of them and of the source images held out for testing); only its test split is
-    built, in a temporary folder. A model trained on the same default dataset has never
-    seen a source image of these crops. Both the ``evaluate`` command and the book's
-    benchmark chapter score this set.
+    source=source, noise=noise)`` with every other option at its default (2550 crops of
+    256x256, 10 % of them and of the source images held out for testing); only its test
+    split is built, in a temporary folder. A model trained on the same default dataset
+    has never seen a source image of these crops. Both the ``evaluate`` command and the
+    book's benchmark chapter score this set.
 
     Parameters
     ----------
     degradation : {'A', 'B', 'C'}
     n : int, optional
-        Keep the first ``n`` test crops by file name (default: all 255).
+        Keep the first ``n`` test crops by file name (default: all of them, 255 for the
+        synthetic source).
     seed : int, optional
-        Seed of the dataset (sources, crops and degradations).
-    source : 'synthetic' or path-like, optional
-        The clean images: the procedural micrographs, or a folder of micrographs
-        (:func:`datasets.make_dataset`).
+        Seed of the dataset (sources, crops, degradations and noise).
+    source : 'synthetic', 'real' or path-like, optional
+        The clean images: the procedural micrographs; ``'real'``, the shared real clean
+        micrographs (:func:`semgan_core.realdata.clean_source_folder`, linked into the
+        temporary folder); or a folder of micrographs (:func:`datasets.make_dataset`).
+    noise : float, optional
+        SEM shot noise on the blurred images: its standard deviation at mid-grey on the
+        [0, 1] scale (Gaussian equivalent; Poisson counts,
+        ``noise.NoiseModel(sigma=noise)``), >= 0. 0 (default): noise-free, the paper's
+        degradation. Every level gives the same clean crops and the same blur (and fog);
+        each crop's noise is drawn from a seed fixed by ``seed`` and the crop, the same
+        for every level, so levels differ only in the noise's strength.
     progress : bool, optional
         Show a progress bar while the crops are made.
 
     Returns
     -------
     blurred, clean : ndarray, shape (N, 256, 256), float32 in [0, 1]
-        Read back from the 8-bit PNG files, as a trained network reads them.
+        Read back from the 8-bit PNG files, as a trained network reads them (the noise
+        is added before the 8-bit rounding, as a detector's would be).
     names : list of str
     infos : list of dict
-        Each crop's degradation (``degrade.kernel_from_info`` rebuilds its PSF).
+        Each crop's degradation (``degrade.kernel_from_info`` rebuilds its PSF; ``noise``
+        holds the noise model, None when noise-free).
 
     Raises
     ------
     ValueError
-        For an unknown degradation or a bad ``n`` or ``seed``.
+        For an unknown degradation, a bad ``n``, ``seed`` or ``noise`` (negative, NaN,
+        above 0.5).
+    FileNotFoundError
+        For ``source='real'`` when the real micrographs are not available
+        (:func:`semgan_core.realdata.missing_reason` says where they are looked for).
     """
     check_choice("test_set", "degradation", degradation, degrade.DEGRADATIONS)
     if n is not None:
         check_int("test_set", "n", n, low=1)
     check_int("test_set", "seed", seed, low=0)
+    noise = check_noise_level("test_set", noise)
     with tempfile.TemporaryDirectory(prefix="semgan-test-set-") as tmp:
+        if isinstance(source, str) and source == "real":
+            source = realdata.clean_source_folder(Path(tmp) / "sources")
         datasets.make_dataset(Path(tmp) / "data", degradation=degradation, source=source,
-                              seed=seed, progress=progress, test_only=True, max_test=n)
+                              seed=seed, progress=progress, test_only=True, max_test=n,
+                              noise=noise or None)
         return datasets.load_test_pairs(Path(tmp) / "data", n=n)
+

@@ -130,7 +130,9 @@ def test_run_evaluation_writes_tables_and_record(tiny_dataset, generator, tmp_pa
     per_image = pd.read_csv(tmp_path / "out" / "per_image.csv")
     assert len(per_image) == 3 * len(EXPECTED_ROWS)
     saved = json.loads((tmp_path / "out" / "evaluation.json").read_text())
-    assert saved["seed"] == 1 and saved["n_images"] == 3 and saved["weights"] == str(weights)
+    assert saved["seed"] == 1 and saved["n_images"] == 3
+    assert saved["weights"] == {"unet-cyclegan": str(weights)}  # besides no shipped ones
+    assert saved["note"] == f"given generators 'unet-cyclegan' from {weights}"
     assert {"numpy", "tensorflow"} <= set(saved["versions"]) and saved["config"]["n"] == 3
     assert record["table"][1]["method"] == "unet-cyclegan"
     gains = pd.read_csv(tmp_path / "out" / "gains.csv")

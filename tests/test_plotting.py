@@ -217,3 +217,47 @@ def test_fog_panels_literal_saturates_adopted_does_not():
     np.testing.assert_allclose(out, degrade.fog(image, beta=2.0, depth=depth), atol=1e-6)
     with pytest.raises(ValueError, match="fog_panels"):
         plotting.fog_panels(np.full((8, 8), 2.0), depth)
+
+
+def _levels_frame():
+    import pandas as pd
+
+    rows = []
+    for level, drop in ((0.0, 0.0), (0.01, 2.0), (0.04, 5.0)):
+        for method, psf, psnr in (("blurred", "-", 22.0), ("filter-unpaired", "-", 26.0),
+                                  ("wiener", "assumed", 30.0), ("wiener", "oracle", 31.0)):
+            value = psnr - drop
+            rows.append({"level": level, "method": method, "psf": psf, "psnr": value,
+                         "psnr_lo": value - 0.5, "psnr_hi": value + 0.5, "ssim": value / 40,
+                         "ssim_lo": value / 40 - 0.01, "ssim_hi": value / 40 + 0.01})
+    return pd.DataFrame(rows)
+
+
+def test_noise_curves_one_line_per_method_with_its_interval():
+    frame = _levels_frame()
+    fig = plotting.noise_curves(frame, title="A")
+    psnr_axes, ssim_axes = fig.axes
+    labels = [line.get_label() for line in psnr_axes.lines]
+    assert labels == ["Blurred input", "filter, unpaired (CPU recipe)", "Wiener (assumed PSF)"]
+    wiener = psnr_axes.lines[2]
+    np.testing.assert_allclose(wiener.get_xdata(), [0.0, 0.01, 0.04])
+    np.testing.assert_allclose(wiener.get_ydata(), [30.0, 28.0, 25.0])
+    np.testing.assert_allclose(ssim_axes.lines[2].get_ydata(), [0.75, 0.7, 0.625])
+    band = psnr_axes.collections[2].get_paths()[0].vertices[:, 1]  # the 95 % interval
+    assert band.min() == pytest.approx(24.5) and band.max() == pytest.approx(30.5)
+    assert psnr_axes.lines[0].get_linestyle() == "--"      # the input: dashed
+    assert [t.get_text() for t in psnr_axes.get_xticklabels()] == ["0", "0.01", "0.04"]
+    both = plotting.noise_curves(frame, psf=("assumed", "oracle"), methods=["wiener"])
+    assert [line.get_label() for line in both.axes[0].lines] == [
+        "Wiener (assumed PSF)", "Wiener (oracle PSF)"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(levels="table"), r"noise_curves: levels must be a DataFrame of "
+                           r"noiselevels.levels_frame; missing columns \['level'"),
+    (dict(methods=["cls"]), r"noise_curves: methods \['cls'\] are not in levels"),
+])
+def test_noise_curves_errors(kwargs, match):
+    kwargs = {"levels": _levels_frame(), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        plotting.noise_curves(**kwargs)
