@@ -75,7 +75,7 @@ def loss_curves(losses, *, groups=None, width=9.0):
         ax.set_xlabel("step")
         if title in _LOG_SCALE:
             ax.set_yscale("log")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
         ax.grid(alpha=0.3)
     return fig
 

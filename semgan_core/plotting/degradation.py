@@ -103,7 +103,7 @@ def degradation_preview(image, *, sigma=1.0, length=10.0, angle=0.0, radius=5.0,
     blurred = kernels.convolve(image, psf)
     depth = degrade.FOG_DEPTH * degrade.depth_map(image.shape, rng=depth_seed)
     foggy = degrade.fog(blurred, beta=beta, depth=depth, airlight=airlight)
-    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    fig = Figure(figsize=(9.0, 2.9), layout="constrained")  # the book's column width
     axes = fig.subplots(1, 4)
     panels = [(image, "clean"), (psf, f"PSF {psf.shape[0]}x{psf.shape[1]}"),
               (blurred, "blurred"), (foggy, f"+ fog (beta {beta:g}, A {airlight:g})")]
