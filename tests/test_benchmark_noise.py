@@ -212,3 +212,27 @@ def test_cli_prints_a_table_per_level(tmp_path, capsys):
     assert "Wiener (assumed PSF)" in out and "wrote noise-0.01/" in out
     assert (tmp_path / "e" / "noise-0.01" / "table.csv").is_file()
     assert not (tmp_path / "e" / "noise_curves.png").exists()  # one level: no figure
+
+
+def test_given_models_are_evaluated_beside_the_shipped_ones(tmp_path, monkeypatch):
+    from semgan_core import filtergen
+
+    monkeypatch.setattr(generators, "WEIGHTS_DIR", tmp_path / "weights")
+    meta = {"generator": "filter", "mode": "unpaired", "degradation": "A"}
+    shipped = generators.save_generator(filtergen.build_filter_generator(5),
+                                        tmp_path / "weights" / "filter_unpaired_A.keras",
+                                        metadata=meta)
+    other = generators.save_generator(filtergen.build_filter_generator(5),
+                                      tmp_path / "mine.keras", metadata=meta)
+    record = benchmark.run_evaluation("A", tmp_path / "e", models=["A"], weights=[other],
+                                      n=1, progress=False)
+    # model "A" is the shipped file (not repeated); the other file of the same kind gets
+    # its stem after the key
+    assert record["weights"] == {"filter-unpaired": str(shipped),
+                                 "filter-unpaired (mine)": str(other)}
+    assert record["note"] == (f"shipped generators 'filter-unpaired' from {shipped}; given "
+                              f"generators 'filter-unpaired (mine)' from {other}")
+    methods = [row["method"] for row in record["table"]]
+    assert methods[:3] == ["blurred", "filter-unpaired", "filter-unpaired (mine)"]
+    with pytest.raises(ValueError, match="shipped_path: unknown model 'D'"):
+        benchmark.run_evaluation("A", tmp_path / "x", models=["D"], progress=False)

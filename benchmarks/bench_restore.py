@@ -1,0 +1,139 @@
+"""Seconds to restore one 2048x1536 SEM frame: each shipped model, the new model, Wiener.
+
+Run from anywhere::
+
+    python benchmarks/bench_restore.py [--json bench_restore.json] [--repeats 1]
+                                       [--weights FILE ...]
+
+The frame is a synthetic micrograph of 1536 rows by 2048 columns blurred with
+degradation A plus SEM shot noise of 0.02 (standard deviation at mid-grey). Rows:
+
+* every shipped generator file in ``weights/`` (``generators.SHIPPED``), and each file
+  given with ``--weights``, run whole-frame by ``infer.deblur`` (256-pixel tiles with a
+  32-pixel overlap, batches of 4: the ``deblur`` command's defaults);
+* the new restorer, when ``semgan_core.restorer`` exists: built by its
+  ``build_restorer()`` if it has one, else the paper's U-Net at the width of
+  ``restorer.SETTINGS`` (randomly initialised: the time does not depend on the weights),
+  run the same way;
+* Wiener with the assumed PSF, noise-aware (``balance="auto"``: the noise estimate is
+  part of the time) and with its noise-free default.
+
+Each time is the fastest of ``--repeats`` calls after one warm-up call on the same frame
+(graph tracing), so that a busy machine inflates it as little as possible; the load
+average before and after is recorded. Prints one table and writes the JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import time
+from pathlib import Path
+
+from semgan_core import baselines, degrade, generators, kernels, results, synth
+from semgan_core.noise import NoiseModel
+
+FRAME = (1536, 2048)          # rows, columns
+NOISE = 0.02
+
+
+def _best_time(call, repeats):
+    """Fastest of ``repeats`` calls after one warm-up call, in seconds."""
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _frame(seed=0):
+    clean, _ = synth.micrograph(FRAME, rng=seed)
+    return degrade.degrade(clean, "A", rng=seed, noise=NoiseModel(sigma=NOISE))[0]
+
+
+def _model_files(extra):
+    """(row name, path) of the shipped generator files present, then the given ones."""
+    files = [(name, generators.shipped_path(name)) for name in generators.SHIPPED]
+    files = [(name, path) for name, path in files if path.is_file()]
+    return files + [(Path(p).stem, Path(p)) for p in extra]
+
+
+def _restorer_model():
+    """(row name, note, model) of the new restorer, or None when there is none."""
+    if importlib.util.find_spec("semgan_core.restorer") is None:
+        return None
+    from semgan_core import models, restorer
+
+    if callable(getattr(restorer, "build_restorer", None)):
+        return "restorer", "restorer.build_restorer()", restorer.build_restorer()
+    width = getattr(restorer, "SETTINGS", {}).get("width")
+    if width is None:
+        return None
+    return (f"restorer U-Net (width {width})",
+            "models.build_generator at restorer.SETTINGS' width, random weights",
+            models.build_generator(width))
+
+
+def _generator_rows(frame, extra, repeats):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from semgan_core import infer
+
+    entries = [(name, f"weights file {path.name}", generators.load_generator(path))
+               for name, path in _model_files(extra)]
+    new = _restorer_model()
+    if new is not None:
+        entries.append(new)
+    rows = []
+    for name, note, model in entries:
+        seconds = _best_time(lambda: infer.deblur(model, frame), repeats)
+        rows.append({"method": name, "seconds": seconds,
+                     "note": f"{note}; infer.deblur, tile 256, overlap 32"})
+        print(f"  {name}: {seconds:.2f} s", flush=True)
+    return rows
+
+
+def _wiener_rows(frame, repeats):
+    return [{"method": "wiener (noise-aware)", "note": 'assumed PSF, balance="auto"',
+             "seconds": _best_time(lambda: baselines.wiener(frame, kernels.ASSUMED_PSF,
+                                                            balance="auto"), repeats)},
+            {"method": "wiener (noise-free default)", "note": "assumed PSF",
+             "seconds": _best_time(lambda: baselines.wiener(frame, kernels.ASSUMED_PSF),
+                                   repeats)}]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", default="bench_restore.json", help="output JSON path")
+    parser.add_argument("--repeats", type=int, default=1, help="timed calls per entry")
+    parser.add_argument("--weights", nargs="*", default=[], metavar="FILE",
+                        help="more generator files to time")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1, got {args.repeats}")
+
+    load_before = os.getloadavg()
+    frame = _frame()
+    rows = _wiener_rows(frame, args.repeats) + _generator_rows(frame, args.weights,
+                                                               args.repeats)
+    label = f"{FRAME[1]}x{FRAME[0]}"
+    print(f"{'method':<34}{'s / ' + label + ' frame':>20}  note")
+    for row in rows:
+        print(f"{row['method']:<34}{row['seconds']:>20.2f}  {row['note']}")
+    payload = {"unit": f"seconds per {label} frame (fastest of repeats after a warm-up)",
+               "frame": {"rows": FRAME[0], "columns": FRAME[1], "degradation": "A",
+                         "noise_sigma": NOISE},
+               "repeats": args.repeats, "rows": rows, "cpu_count": os.cpu_count(),
+               "processor": platform.processor() or platform.machine(),
+               "load_average_before": load_before, "load_average_after": os.getloadavg(),
+               "versions": results.library_versions()}
+    path = results.write_json(args.json, payload)
+    print(f"wrote {path} (load average before {load_before[0]:.2f}, "
+          f"after {os.getloadavg()[0]:.2f}; the machine may be shared)")
+
+
+if __name__ == "__main__":
+    main()
