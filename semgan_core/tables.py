@@ -8,7 +8,9 @@ table or several by dataset name, and returns a Markdown string:
 * :func:`table_markdown`: Tables 1/S1 and 2/S2, means with confidence intervals, the
   best in bold;
 * :func:`gains_markdown`: paired gains over the blurred input;
-* :func:`runtime_markdown`: milliseconds per image of each method on each dataset.
+* :func:`runtime_markdown`: milliseconds per image of each method on each dataset;
+* :func:`levels_markdown`: one metric (or its gain) at several noise levels
+  (:func:`semgan_core.noiselevels.levels_frame`).
 
 Rows are named with :func:`semgan_core.labels.method_label`.
 """
@@ -161,3 +163,63 @@ def runtime_markdown(tables, *, skip=("blurred", "ground-truth")):
         cells = [f"{values[n]:.1f}" if n in values else "–" for n in tables]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def levels_markdown(levels, *, metric="psnr", gains=False, psf=("assumed",)):
+    """A Markdown table of one metric at several noise levels: methods down, levels across.
+
+    Parameters
+    ----------
+    levels : pandas.DataFrame
+        The long table of :func:`semgan_core.noiselevels.levels_frame` (``levels.csv``).
+    metric : {'psnr', 'ssim'}, optional
+    gains : bool, optional
+        Show the paired gains over the noisy input (``+gain [lo, hi]``, the interval in
+        bold when it excludes zero) instead of the means (``mean [lo, hi]``).
+    psf : sequence of str, optional
+        PSF settings of the classical methods shown; rows without a PSF always are.
+
+    Returns
+    -------
+    markdown : str
+        One column per level (``σ = 0.02``), in increasing order; a level a method
+        lacks reads "–".
+
+    Raises
+    ------
+    ValueError
+        For another metric, or a frame without the level columns.
+    """
+    if metric not in ("psnr", "ssim"):
+        raise ValueError(f"levels_markdown: metric must be 'psnr' or 'ssim', got {metric!r}")
+    missing = [c for c in ("level", "method", "psf", metric)
+               if c not in getattr(levels, "columns", ())]
+    if missing:
+        raise ValueError(f"levels_markdown: levels must be a DataFrame of "
+                         f"noiselevels.levels_frame; missing columns {missing}")
+    rows = levels[levels["psf"].isin(["-", *psf])]
+    steps = sorted(set(rows["level"]))
+    cells = {}
+    for row in rows.to_dict("records"):
+        cells.setdefault((row["method"], row["psf"]), {})[row["level"]] = row
+    name = METRIC_NAMES.get(metric, metric) + (" gain" if gains else "")
+    lines = [f"| Method | " + " | ".join(f"{name}, σ = {s:g}" for s in steps) + " |",
+             "|---|" + "---|" * len(steps)]
+    for (method, setting), by_level in cells.items():
+        if gains and method == "blurred":
+            continue
+        out = []
+        for s in steps:
+            row = by_level.get(s)
+            out.append("–" if row is None else _gain_cell(row, metric) if gains
+                       else _cell(row, metric, True))
+        lines.append(f"| {method_label(method, setting)} | " + " | ".join(out) + " |")
+    return "\n".join(lines)
+
+
+def _gain_cell(row, metric):
+    """'+gain [lo, hi]' with the interval in bold when it excludes zero."""
+    digits = 2 if metric == "psnr" else 3
+    gain, lo, hi = (row[f"{metric}_gain{end}"] for end in ("", "_lo", "_hi"))
+    interval = f"[{lo:+.{digits}f}, {hi:+.{digits}f}]"
+    return f"{gain:+.{digits}f} " + (f"**{interval}**" if lo > 0 or hi < 0 else interval)

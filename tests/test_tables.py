@@ -89,3 +89,43 @@ def test_method_labels_name_each_model_for_what_it_is():
     assert labels.method_label("wiener", "oracle") == "Wiener (oracle PSF)"
     assert labels.method_label("my-model", "") == "my-model"
     assert labels.method_prose("wiener", "assumed") == "Wiener with the assumed PSF"
+
+
+def _levels():
+    rows = []
+    for level, drop in ((0.04, 6.0), (0.0, 0.0), (0.01, 2.0)):
+        for method, psf, value, gain in (("blurred", "-", 22.0, 0.0),
+                                         ("wiener", "assumed", 30.0, 8.0),
+                                         ("wiener", "oracle", 31.0, 9.0)):
+            lo = -0.5 if level == 0.04 and psf == "assumed" else gain - 0.5
+            rows.append({"level": level, "method": method, "psf": psf,
+                         "psnr": value - drop, "psnr_lo": value - drop - 1,
+                         "psnr_hi": value - drop + 1, "psnr_gain": gain - drop,
+                         "psnr_gain_lo": lo - drop, "psnr_gain_hi": gain - drop + 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_levels_markdown_levels_across_in_increasing_order():
+    text = tables.levels_markdown(_levels())
+    lines = text.splitlines()
+    assert lines[0] == "| Method | PSNR, σ = 0 | PSNR, σ = 0.01 | PSNR, σ = 0.04 |"
+    assert lines[2] == "| Blurred input | 22.00 [21.00, 23.00] | 20.00 [19.00, 21.00] | " \
+                       "16.00 [15.00, 17.00] |"
+    assert len(lines) == 4 and "oracle" not in text
+    gains = tables.levels_markdown(_levels(), gains=True, psf=("oracle",)).splitlines()
+    assert gains[0].startswith("| Method | PSNR gain, σ = 0 |") and len(gains) == 3
+    assert gains[2] == ("| Wiener (oracle PSF) | +9.00 **[+8.50, +9.50]** | +7.00 "
+                        "**[+6.50, +7.50]** | +3.00 **[+2.50, +3.50]** |")
+    wiener = tables.levels_markdown(_levels(), gains=True).splitlines()[2]
+    assert wiener.endswith("| +2.00 [-6.50, +2.50] |")   # interval holds zero: not bold
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(metric="ag"), "levels_markdown: metric must be 'psnr' or 'ssim', got 'ag'"),
+    (dict(levels=example_table()), r"levels_markdown: levels must be a DataFrame of "
+                                   r"noiselevels.levels_frame; missing columns \['level'\]"),
+])
+def test_levels_markdown_errors(kwargs, match):
+    kwargs = {"levels": _levels(), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        tables.levels_markdown(**kwargs)
