@@ -207,7 +207,8 @@ def _evaluate_levels(out_dir, levels, run):
         plt.close(fig)
     first = records[levels[0]]
     payload = {
-        "config": {**first["config"], "noise": list(levels)},
+        "config": {**{k: v for k, v in first["config"].items() if k != "noise_aware"},
+                   "noise": list(levels)},
         "seed": run["seed"], "versions": first["versions"],
         "degradation": run["degradation"], "levels": list(levels),
         "n_images": first["n_images"], "image_shape": first["image_shape"],

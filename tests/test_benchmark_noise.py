@@ -137,7 +137,9 @@ def test_levels_frame_and_text():
 def test_run_evaluation_at_noise_levels(tmp_path, levels_set, capsys):
     out = tmp_path / "eval"
     record = benchmark.run_evaluation("A", out, n=2, noise=[0, 0.02], progress=False)
-    assert record["levels"] == [0.0, 0.02]
+    assert record["levels"] == [0.0, 0.02] and record["config"]["noise"] == [0.0, 0.02]
+    assert "noise_aware" not in record["config"]  # it differs by level: in each level's
+    assert record["level_folders"] == {"0": "noise-0", "0.02": "noise-0.02"}
     levels = pd.read_csv(out / "levels.csv")
     assert list(levels.columns) == list(noiselevels.LEVEL_COLUMNS)
     assert sorted(set(levels["level"])) == [0.0, 0.02]
