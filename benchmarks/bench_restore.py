@@ -79,7 +79,9 @@ def _restorer_model():
 
 
 def _generator_rows(frame, extra, repeats):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from semgan_core import tflog
+
+    tflog.import_tensorflow()   # quietly
     from semgan_core import infer
 
     entries = [(name, f"weights file {path.name}", generators.load_generator(path))
