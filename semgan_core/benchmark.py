@@ -6,8 +6,11 @@ The shipped generators live in ``weights/`` as ``filter_unpaired_<degradation>.k
 ``filter_paired_<degradation>.keras`` (the same generator trained on the pairs, an upper
 bound; :mod:`semgan_core.generators` loads them); their table keys are
 ``filter-unpaired`` and ``filter-paired`` (:mod:`semgan_core.labels`).
-:func:`run_evaluation` scores them with :func:`semgan_core.evaluate.evaluate_methods` on
-:func:`semgan_core.evaluate.test_set`.
+:func:`run_evaluation` scores them, and any generator file or shipped model given besides,
+with :func:`semgan_core.evaluate.evaluate_methods` on :func:`semgan_core.evaluate.test_set`
+made from synthetic or real clean images, noise-free or at several SEM noise levels
+(:mod:`semgan_core.noiselevels`: one folder of tables per level, ``levels.csv`` and the
+figure of PSNR and SSIM against the level).
 """
 
 from __future__ import annotations
