@@ -20,7 +20,7 @@ A term whose weight is 0 is not built, so it is neither computed nor logged.
 from __future__ import annotations
 
 from semgan_core import config, filtergen, matching
-from semgan_core.recipes import LossTerm, Recipe, Translations
+from semgan_core.plugin import LossTerm, Recipe, Translations
 
 
 def build_generator(cfg: config.Config, name: str):

@@ -3,18 +3,29 @@
 :func:`find_databar` finds the bar's first row of text background; :func:`bar_top` adds
 the frame lines drawn above it (a white or black line a few pixels high), so that the
 whole bar, border included, can be cropped or passed through a restoration untouched.
+
+Both take an image already in the image contract (a float ``(H, W)`` array in [0, 1], as
+:func:`semgan_core.images.as_image` and :func:`~semgan_core.images.read_image` return);
+this module converts nothing, so that :mod:`semgan_core.images` can use it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from semgan_core import images
-
 _BAR_TOL = 0.08  # a pixel within this of black (white) is info-bar background
 _BAR_MIN_ROWS = 4  # the shortest info bar
 _BORDER_MAX = 8  # the thickest frame line above a bar, in rows
 _BORDER_FRAC = 0.9  # a frame row is this uniform (black or white) across the bar
+
+
+def _checked(image, func):
+    """``image`` as an array if it is a 2-D float image, else a ValueError naming func."""
+    img = np.asarray(image)
+    if img.ndim != 2 or img.dtype.kind != "f":
+        raise ValueError(f"{func}: expected a 2-D float image in [0, 1] (H, W), got shape "
+                         f"{img.shape} dtype {img.dtype}; convert it with images.as_image")
+    return img
 
 
 def _is_bar(image, background, frac, top, level):
@@ -41,13 +52,18 @@ def find_databar(image):
 
     Parameters
     ----------
-    image : array_like, shape (H, W)
-        Anything :func:`images.as_image` accepts.
+    image : ndarray, shape (H, W), float in [0, 1]
+        As :func:`semgan_core.images.as_image` returns it.
 
     Returns
     -------
     row : int or None
         The bar's first row (crop with ``image[:row]``), or None without a bar.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` is not a 2-D float array (e.g. uint8: convert it first).
 
     Notes
     -----
@@ -71,7 +87,7 @@ def find_databar(image):
     >>> find_databar(np.full((128, 128), 0.5)) is None
     True
     """
-    img = images.validate(image, "image", "find_databar")
+    img = _checked(image, "find_databar")
     height = img.shape[0]
     first = max(height - height // 4, 1)
     for level, background in ((0.0, img <= _BAR_TOL), (1.0, img >= 1 - _BAR_TOL)):
@@ -88,8 +104,8 @@ def bar_top(image):
 
     Parameters
     ----------
-    image : array_like, shape (H, W)
-        Anything :func:`images.as_image` accepts.
+    image : ndarray, shape (H, W), float in [0, 1]
+        As :func:`semgan_core.images.as_image` returns it.
 
     Returns
     -------
@@ -97,6 +113,11 @@ def bar_top(image):
         ``find_databar(image)`` moved up over the frame rows just above it: up to 8
         rows of which 90 % or more, across the bar's columns, are black (or white)
         within 0.08. Everything from ``row`` down is the bar.
+
+    Raises
+    ------
+    ValueError
+        If ``image`` is not a 2-D float array (e.g. uint8: convert it first).
 
     Examples
     --------
@@ -107,7 +128,7 @@ def bar_top(image):
     >>> find_databar(img), bar_top(img)
     (112, 108)
     """
-    img = images.validate(image, "image", "bar_top")
+    img = _checked(image, "bar_top")
     row = find_databar(img)
     if row is None:
         return None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semgan_core import fileformats, results
+from semgan_core import databar, fileformats, results
 from semgan_core.checks import check_int
 
 #: Smallest height and width :func:`read_image` accepts (the generator needs 128).
@@ -145,11 +145,8 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
         data = _scale(data, bits, path)
     image = validate(data, str(path), "read_image")
     note = ""
-    if crop_databar:
-        from semgan_core.databar import find_databar
-
-        row = find_databar(image)
-    if crop_databar and row is not None:
+    row = databar.find_databar(image) if crop_databar else None
+    if row is not None:
         image, note = image[:row], f" after cropping the info bar at row {row}"
     if min(image.shape) < min_side:
         raise ValueError(f"read_image: {path} is {image.shape[0]}x{image.shape[1]} "

@@ -2,8 +2,9 @@
 
 A :class:`Trainer` holds one run's networks (:mod:`semgan_core.gan`), optimizers
 (:mod:`semgan_core.optim`), image pools (:mod:`semgan_core.imagepool`), the training
-recipe's extra loss terms (:mod:`semgan_core.recipes`) and the compiled step; the loop,
-the run folder and the logs are :mod:`semgan_core.train`'s.
+recipe's extra loss terms (:mod:`semgan_core.recipes`, interface in
+:mod:`semgan_core.plugin`) and the compiled step; the loop, the run folder and the logs
+are :mod:`semgan_core.train`'s.
 
 The CycleGAN step (:meth:`Trainer._cyclegan_step`) trains the two generators (G:
 blurred -> clear, F: clear -> blurred) and the two discriminators (D_B judges clear
@@ -29,7 +30,8 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from semgan_core import config, gan, imagepool, images, losses, optim, pipeline, recipes
+from semgan_core import (config, gan, imagepool, images, losses, optim, pipeline, plugin,
+                         recipes)
 
 MODES = ("cyclegan", "paired")
 
@@ -54,7 +56,7 @@ class Trainer:
         ``cycle``, ``identity``, ``edge``, ``disc_a``, ``disc_b`` (with the adversarial
         term), then the recipe's extra terms (e.g. ``spectral``, ``histogram``).
         Paired: ``total``, ``l1``, ``ssim_loss``.
-    extra_terms : list of recipes.LossTerm
+    extra_terms : list of plugin.LossTerm
         The recipe's extra loss terms (none in mode 'paired').
     """
 
@@ -116,8 +118,8 @@ class Trainer:
                 lambda_identity=cfg.lambda_identity, gamma_edge=cfg.gamma_edge,
                 edge_operator=cfg.edge_operator, edge_reference=cfg.edge_reference)
             # 5. The recipe's extra terms, each with its weight.
-            batch = recipes.Translations(real_a, real_b, fake_a, fake_b, cycled_a, cycled_b,
-                                         same_a, same_b)
+            batch = plugin.Translations(real_a, real_b, fake_a, fake_b, cycled_a, cycled_b,
+                                        same_a, same_b)
             for term in self.extra_terms:
                 terms[term.name] = term.loss(batch)
                 gen_total += term.weight * terms[term.name]

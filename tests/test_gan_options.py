@@ -48,3 +48,14 @@ def test_the_running_spectra_refuse_crops_of_another_size():
     run = trainer.Trainer(config.get_config("smoke", image_size=128))
     with pytest.raises(ValueError, match="image_size=128"):
         run.train_step(tf.zeros((1, 256, 256, 1)), tf.zeros((1, 256, 256, 1)))
+
+
+def test_recipes_by_name_and_an_unknown_one():
+    from semgan_core import cpu_recipe, recipes
+
+    assert recipes.get_recipe("paper") is recipes.PAPER
+    assert recipes.get_recipe("filter") is cpu_recipe.FILTER
+    assert set(recipes.REGISTRY) == set(config.RECIPES)  # every configured recipe builds
+    with pytest.raises(ValueError, match=r"get_recipe: unknown recipe 'unet'; expected one "
+                                         r"of 'paper', 'filter'"):
+        recipes.get_recipe("unet")

@@ -175,7 +175,17 @@ def test_find_databar_synthetic_bars(level):
     boxed = _with_bar(100, shape=(SIDE, 160), level=level, box=(120, (20, 140)))
     assert databar.find_databar(boxed) == 100
     as_uint8 = np.round(_with_bar(110, level=level) * 255).astype(np.uint8)
-    assert databar.find_databar(as_uint8) == 110
+    assert databar.find_databar(images.as_image(as_uint8)) == 110
+
+
+@pytest.mark.parametrize("func", ["find_databar", "bar_top"])
+@pytest.mark.parametrize("array", [np.zeros((128, 128), np.uint8), np.zeros((2, 128, 128))],
+                         ids=["uint8", "stack"])
+def test_databar_takes_float_images_only(func, array):
+    with pytest.raises(ValueError, match=rf"{func}: expected a 2-D float image in \[0, 1\] "
+                                         r"\(H, W\), got shape .* dtype .*; convert it "
+                                         r"with images.as_image"):
+        getattr(databar, func)(array)
 
 
 def _bar_free():
