@@ -21,26 +21,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import time
 
 import numpy as np
 
-from semgan_core import baselines, degrade, kernels, results, synth
+from semgan_core import baselines, degrade, kernels, synth, timing
 
 SIZES = {"256x256": (256, 256), "1280x960": (960, 1280)}
 GENERATOR_WIDTHS = (0.25, 1.0)
-
-
-def _best_time(call, repeats):
-    """Fastest of ``repeats`` calls after one warm-up call, in seconds."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _blurred(shape, seed=0):
@@ -53,12 +40,13 @@ def _baseline_rows(images, repeats):
     for name, method in baselines.METHODS.items():
         row = {"method": name, "note": ""}
         for label, image in images.items():
-            row[label] = _best_time(lambda: method(image, kernels.ASSUMED_PSF), repeats)
+            row[label] = timing.best_time(lambda: method(image, kernels.ASSUMED_PSF),
+                                          repeats)
         rows.append(row)
     row = {"method": "wiener", "note": 'balance="auto"'}
     for label, image in images.items():
-        row[label] = _best_time(lambda: baselines.wiener(image, kernels.ASSUMED_PSF,
-                                                         balance="auto"), repeats)
+        row[label] = timing.best_time(lambda: baselines.wiener(image, kernels.ASSUMED_PSF,
+                                                               balance="auto"), repeats)
     rows.append(row)
     return rows
 
@@ -77,7 +65,8 @@ def _generator_rows(images, repeats):
             pad = (-image.shape[0]) % 128, (-image.shape[1]) % 128
             x = np.pad(image, ((0, pad[0]), (0, pad[1])), mode="reflect")
             x = image_io.to_model_range(x)[None, :, :, None]
-            row[label] = _best_time(lambda: generator(x, training=False).numpy(), repeats)
+            row[label] = timing.best_time(lambda: generator(x, training=False).numpy(),
+                                          repeats)
         rows.append(row)
     return rows
 
@@ -107,11 +96,8 @@ def main(argv=None):
     _print_table(rows)
     payload = {"unit": "seconds per image (fastest of repeats after a warm-up)",
                "psf": "7x7 Gaussian, sigma 1 (kernels.ASSUMED_PSF)",
-               "repeats": args.repeats, "rows": rows, "cpu_count": os.cpu_count(),
-               "processor": platform.processor() or platform.machine(),
-               "load_average_before": load_before, "load_average_after": os.getloadavg(),
-               "versions": results.library_versions()}
-    path = results.write_json(args.json, payload)
+               "repeats": args.repeats, "rows": rows}
+    path = timing.write_timings(args.json, payload, load_before)
     print(f"wrote {path} (load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f}; the machine may be shared)")
 

@@ -28,26 +28,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import platform
-import time
 from pathlib import Path
 
-from semgan_core import baselines, degrade, generators, kernels, results, synth
+from semgan_core import baselines, degrade, generators, kernels, synth, timing
 from semgan_core.noise import NoiseModel
 
 FRAME = (1536, 2048)          # rows, columns
 NOISE = 0.02
-
-
-def _best_time(call, repeats):
-    """Fastest of ``repeats`` calls after one warm-up call, in seconds."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _frame(seed=0):
@@ -91,7 +78,7 @@ def _generator_rows(frame, extra, repeats):
         entries.append(new)
     rows = []
     for name, note, model in entries:
-        seconds = _best_time(lambda: infer.deblur(model, frame), repeats)
+        seconds = timing.best_time(lambda: infer.deblur(model, frame), repeats)
         rows.append({"method": name, "seconds": seconds,
                      "note": f"{note}; infer.deblur, tile 256, overlap 32"})
         print(f"  {name}: {seconds:.2f} s", flush=True)
@@ -99,12 +86,12 @@ def _generator_rows(frame, extra, repeats):
 
 
 def _wiener_rows(frame, repeats):
+    psf = kernels.ASSUMED_PSF
     return [{"method": "wiener (noise-aware)", "note": 'assumed PSF, balance="auto"',
-             "seconds": _best_time(lambda: baselines.wiener(frame, kernels.ASSUMED_PSF,
-                                                            balance="auto"), repeats)},
+             "seconds": timing.best_time(
+                 lambda: baselines.wiener(frame, psf, balance="auto"), repeats)},
             {"method": "wiener (noise-free default)", "note": "assumed PSF",
-             "seconds": _best_time(lambda: baselines.wiener(frame, kernels.ASSUMED_PSF),
-                                   repeats)}]
+             "seconds": timing.best_time(lambda: baselines.wiener(frame, psf), repeats)}]
 
 
 def main(argv=None):
@@ -128,11 +115,8 @@ def main(argv=None):
     payload = {"unit": f"seconds per {label} frame (fastest of repeats after a warm-up)",
                "frame": {"rows": FRAME[0], "columns": FRAME[1], "degradation": "A",
                          "noise_sigma": NOISE},
-               "repeats": args.repeats, "rows": rows, "cpu_count": os.cpu_count(),
-               "processor": platform.processor() or platform.machine(),
-               "load_average_before": load_before, "load_average_after": os.getloadavg(),
-               "versions": results.library_versions()}
-    path = results.write_json(args.json, payload)
+               "repeats": args.repeats, "rows": rows}
+    path = timing.write_timings(args.json, payload, load_before)
     print(f"wrote {path} (load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f}; the machine may be shared)")
 
