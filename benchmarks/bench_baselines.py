@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-from semgan_core import baselines, degrade, kernels, synth, timing
+from semgan_core import baselines, checks, degrade, kernels, synth, timing
 
 SIZES = {"256x256": (256, 256), "1280x960": (960, 1280)}
 GENERATOR_WIDTHS = (0.25, 1.0)
@@ -62,7 +62,7 @@ def _generator_rows(images, repeats):
         row = {"method": f"generator (width {width})",
                "note": "1280x960 run as 1280x1024 (padded to multiples of 128)"}
         for label, image in images.items():
-            pad = (-image.shape[0]) % 128, (-image.shape[1]) % 128
+            pad = [(-side) % checks.SIZE_MULTIPLE for side in image.shape]
             x = np.pad(image, ((0, pad[0]), (0, pad[1])), mode="reflect")
             x = image_io.to_model_range(x)[None, :, :, None]
             row[label] = timing.best_time(lambda: generator(x, training=False).numpy(),

@@ -120,10 +120,10 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     """The metadata of a finished run's generator G."""
     generator, mode = KINDS[args.kind]
     cfg = report["config"]
-    if cfg.get("generator", generator) != generator or (
-            (report["mode"] == "paired") != (mode == "paired")):
-        raise ValueError(f"ship_weights: {args.run} trained a {cfg.get('generator')} "
-                         f"generator in mode {report['mode']}, not {args.kind}")
+    trained = generators.read_metadata(report["generator_path"])
+    if (trained["generator"], trained["mode"]) != (generator, mode):
+        raise ValueError(f"ship_weights: {args.run} trained a {trained['generator']} "
+                         f"generator in mode {trained['mode']}, not {args.kind}")
     data = {k: manifest.get(k) for k in ("seed", "source", "n_crops", "size")}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {
@@ -136,9 +136,8 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
         "versions": report["versions"], "final_losses": report["final_losses"],
         "config": cfg, "commands": {"data": args.data_command, "train": args.train_command},
     }
-    recipe = cfg.get("recipe") if cfg.get("recipe") in ("paper", "filter") else generator
     return {"generator": generator, "mode": mode, "degradation": args.degradation,
-            "recipe": recipe, "training": training}
+            "recipe": trained.get("recipe"), "training": training}
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from semgan_core import config
+from semgan_core import checks, config
 
 def test_paper_profile_has_the_papers_settings():
     cfg = config.get_config("paper")
@@ -30,7 +30,7 @@ def test_the_class_defaults_are_the_papers_method():
 def test_every_profile_is_valid(profile):
     cfg = config.get_config(profile)
     assert cfg.profile == profile
-    assert cfg.image_size % 128 == 0 and cfg.width > 0
+    assert cfg.image_size % checks.SIZE_MULTIPLE == 0 and cfg.width > 0
     assert cfg.steps > 0 or cfg.epochs > 0
 
 

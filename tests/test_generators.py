@@ -154,13 +154,29 @@ def test_shipped_names_and_defaults():
         generators.shipped_path("cyclegan-A")
 
 
-def test_model_cards_are_rendered_from_the_metadata():
+def _ship_weights():
+    """The ``scripts/ship_weights.py`` script as a module."""
     import importlib.util
 
     script = generators.WEIGHTS_DIR.parent / "scripts" / "ship_weights.py"
     spec = importlib.util.spec_from_file_location("ship_weights", script)
     ship_weights = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ship_weights)
+    return ship_weights
+
+
+def test_ship_weights_refuses_a_run_of_another_generator(generator_file):
+    import argparse
+
+    args = argparse.Namespace(kind="filter-unpaired", run="RUN")
+    report = {"config": {"recipe": "paper"}, "generator_path": str(generator_file)}
+    with pytest.raises(ValueError, match=r"ship_weights: RUN trained a unet generator in "
+                                         r"mode unpaired, not filter-unpaired"):
+        _ship_weights()._metadata(report, {}, args)
+
+
+def test_model_cards_are_rendered_from_the_metadata():
+    ship_weights = _ship_weights()
     for name in generators.SHIPPED:
         path = generators.shipped_path(name)
         card = path.with_name(f"MODEL_CARD_{path.stem}.md").read_text()

@@ -6,7 +6,7 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
-from semgan_core import checks, flops, models  # noqa: E402
+from semgan_core import checks, flops, generators, models  # noqa: E402
 
 SMALL = 0.0625
 
@@ -118,9 +118,9 @@ def test_bottleneck_norm_at_128_is_degenerate():
 
 def test_saved_generator_reloads_identically(gen, tmp_path):
     x = _image(256, seed=3)
-    path = tmp_path / "g.keras"
-    gen.save(path)
-    loaded = keras.saving.load_model(path)
+    path = generators.save_generator(gen, tmp_path / "g.keras", metadata={
+        "generator": "unet", "mode": "unpaired", "degradation": None})
+    loaded = generators.load_generator(path)
     assert len(_of_type(loaded, models.MultiBlock)) == 14
     np.testing.assert_array_equal(loaded(x).numpy(), gen(x).numpy())
     with pytest.raises(ValueError, match="200x200"):
