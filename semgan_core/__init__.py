@@ -8,7 +8,9 @@ stays short. Modules (one concept each):
 ``tiffmeta`` instrument tags of TIFF micrographs, carried to their restorations
 ``databar``  the instrument's info bar (and its frame line) at the bottom of a micrograph
 ``synth``    procedural SEM-like clean micrographs (the embedded default data)
-``degrade``  blur kernels, fog and the paper's degradation recipes A, B and C
+``kernels``  the paper's blur kernels (Gaussian, motion, defocus) and their convolution
+``noise``    SEM detector noise (shot, read, scan-line) and its estimate
+``degrade``  the paper's degradations A, B and C: blur, fog and optional noise
 ``datasets`` simulated datasets on disk: building them, the manifest, test pairs
 ``crops``    source images, the split by source image, cutting and degrading crops
 ``pipeline`` the tf.data input streams (unpaired and paired batches, epoch order)
@@ -17,12 +19,14 @@ stays short. Modules (one concept each):
 ``models``   the multi-scale U-Net generator and the PatchGAN discriminator
 ``flops``    analytic FLOP and parameter counts of the networks
 ``losses``   adversarial, cycle (SSIM), identity and edge losses; eq. 16
-``recipes``  training recipes: a generator factory and extra loss terms (paper: U-Net)
+``plugin``   how a training recipe plugs in: a generator factory and extra loss terms
+``recipes``  the training recipes by name (paper: U-Net, eq. 16 alone)
 ``cpu_recipe`` the filter recipe: filter generator, spectrum and histogram matching
 ``filtergen`` the filter generator (learned deconvolution filter, smooth tone field)
 ``matching`` unpaired spectrum and histogram matching losses
 ``metrics``  SSIM, PSNR, AG, CON, SF
 ``baselines`` Wiener, Richardson-Lucy, blind deconvolution, constrained least squares
+``tuning``   the baselines' regularisation chosen on training pairs
 ``infer``    tiled whole-image inference, one micrograph file restored
 ``generators`` generator files: the one saver and loader, the shipped models by name
 ``batch``    many files restored: outputs planned and checked before any write
@@ -47,6 +51,8 @@ stays short. Modules (one concept each):
 ``plotting`` figures, one function per figure type
 ``explorer`` widgets that work without a kernel: precomputed frames behind linked sliders
 ``results``  result files that record config, seed and versions
+``timing``   benchmark timings: fastest of repeats, the machine they ran on
+``checks``   argument checks shared by every public entry point (one rule, one place)
 ``cli``      ``python -m semgan_core ...``
 """
 

@@ -19,13 +19,14 @@ PACKAGE = "semgan_core"
 
 #: Modules that must not import TensorFlow or Keras when they are imported: the image
 #: contract and file I/O, data and degradation, metrics and classical methods, the
-#: evaluation, the config and the command line (TensorFlow loads only when a model is
-#: built, trained or run).
+#: evaluation and figures, the config and the command line (TensorFlow loads only when
+#: a model is built, trained or run; ``tflog`` is the one place that imports it quietly).
 TENSORFLOW_FREE = (
     "semgan_core", "images", "fileformats", "tiffmeta", "databar", "checks", "results",
     "synth", "kernels", "noise", "degrade", "metrics", "baselines", "tuning", "datasets",
     "crops", "workers", "realdata", "config", "runlog", "generators", "infer", "batch",
-    "evaluate", "bootstrap", "tables", "labels", "plotting", "cli",
+    "evaluate", "bootstrap", "tables", "labels", "plotting", "explorer", "timing", "tflog",
+    "study", "cli",
 )
 
 
