@@ -98,8 +98,7 @@ def main(argv=None):
                "psf": "7x7 Gaussian, sigma 1 (kernels.ASSUMED_PSF)",
                "repeats": args.repeats, "rows": rows}
     path = timing.write_timings(args.json, payload, load_before)
-    print(f"wrote {path} (load average before {load_before[0]:.2f}, "
-          f"after {os.getloadavg()[0]:.2f}; the machine may be shared)")
+    print(f"wrote {path} ({timing.load_note(load_before)})")
 
 
 if __name__ == "__main__":

@@ -60,3 +60,10 @@ def write_timings(path: str | os.PathLike, payload: dict, load_before) -> Path:
                "load_average_before": load_before, "load_average_after": os.getloadavg(),
                "versions": results.library_versions()}
     return results.write_json(path, {**payload, **machine})
+
+
+def load_note(load_before) -> str:
+    """``"load average before B, after A; the machine may be shared"`` (1-minute averages,
+    ``A`` now), for the line a benchmark prints after its timings."""
+    return (f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; "
+            "the machine may be shared")

@@ -10,19 +10,8 @@ import keras
 
 from semgan_core import filtergen, generators, images, models
 
+#: The metadata of the ``generator_file`` fixture (``tests/conftest.py``).
 META = {"generator": "unet", "mode": "unpaired", "degradation": "B", "recipe": "paper"}
-
-
-@pytest.fixture(scope="module")
-def generator():
-    keras.utils.set_random_seed(0)
-    return models.build_generator(0.0625)
-
-
-@pytest.fixture(scope="module")
-def generator_file(generator, tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "G.keras"
-    return generators.save_generator(generator, path, metadata=META)
 
 
 def _batch():

@@ -10,7 +10,7 @@ from scipy import ndimage
 
 import keras
 
-from semgan_core import cli, databar, fileformats, generators, images, infer, models, tiffmeta
+from semgan_core import cli, databar, fileformats, generators, images, infer, tiffmeta
 
 
 def identity(batch):
@@ -19,19 +19,6 @@ def identity(batch):
 
 def invert(batch):  # a "model" that changes every pixel: x -> 1 - x in [0, 1]
     return -batch
-
-
-@pytest.fixture(scope="module")
-def generator():
-    keras.utils.set_random_seed(0)
-    return models.build_generator(0.0625)
-
-
-@pytest.fixture(scope="module")
-def generator_file(generator, tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "G.keras"
-    return generators.save_generator(generator, path, metadata={
-        "generator": "unet", "mode": "unpaired", "degradation": "A", "recipe": "paper"})
 
 
 def ramp(shape, seed=0):

@@ -21,3 +21,9 @@ def test_write_timings_adds_the_machine(tmp_path):
     assert list(data)[:2] == ["unit", "rows"] and data["load_average_before"] == [0.5, 0, 0]
     assert data["cpu_count"] >= 1 and len(data["load_average_after"]) == 3
     assert data["versions"]["numpy"] == np.__version__
+
+
+def test_load_note_names_both_averages(monkeypatch):
+    monkeypatch.setattr(timing.os, "getloadavg", lambda: (2.5, 0.0, 0.0))
+    assert timing.load_note((1.25, 0, 0)) == ("load average before 1.25, after 2.50; the "
+                                              "machine may be shared")
