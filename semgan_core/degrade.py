@@ -30,7 +30,7 @@ import numpy as np
 from scipy import interpolate, ndimage
 
 from semgan_core import images, kernels
-from semgan_core.checks import check_choice, check_number
+from semgan_core.checks import check_choice, check_number, is_int
 from semgan_core.noise import NoiseModel, add_noise
 
 #: The paper's degradations (datasets) and the hybrid-blur readings of degradation C.
@@ -75,7 +75,7 @@ def depth_map(shape, *, rng=None, scale=DEPTH_SCALE):
     by a bicubic spline and min-max normalised: about 0.1 s for 1280x960.
     """
     if (not isinstance(shape, (tuple, list)) or len(shape) != 2
-            or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape)):
+            or not all(is_int(s) and s > 0 for s in shape)):
         raise ValueError(f"depth_map: shape must be (H, W) with positive ints, got {shape!r}")
     scale = check_number("depth_map", "scale", scale, low=0, strict=True)
     rng = np.random.default_rng(rng)

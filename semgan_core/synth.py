@@ -10,10 +10,12 @@ a larger image shows a larger field of view at the same magnification.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import ndimage
+
+from semgan_core.checks import is_int
 
 #: Specimen kinds; "mixed" draws one of the other four, sometimes with a sparse overlay.
 KINDS = ("particles", "rods", "plates", "porous", "mixed")
@@ -101,9 +103,9 @@ def micrograph(size=256, *, kind="mixed", rng=None, noise=None):
 
 def _check_shape(size):
     """(H, W) from an int or a pair of ints, each >= 16; ValueError otherwise."""
-    sides = (size, size) if isinstance(size, Integral) else size
+    sides = (size, size) if is_int(size) else size
     ok = (isinstance(sides, (tuple, list)) and len(sides) == 2
-          and all(isinstance(s, Integral) and not isinstance(s, bool) for s in sides))
+          and all(is_int(s) for s in sides))
     if not ok or min(sides) < _MIN_SIDE:
         raise ValueError(f"micrograph: size must be an int or an (H, W) pair of ints, "
                          f"each >= {_MIN_SIDE}, got {size!r}")

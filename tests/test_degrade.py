@@ -36,6 +36,7 @@ def test_depth_map_is_a_smooth_deterministic_field_in_unit_range():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(shape=(0, 5)), "depth_map: shape must be"),
     (dict(shape=64), "depth_map: shape must be"),
+    (dict(shape=(True, 64)), "depth_map: shape must be"),
     (dict(shape=(8, 8), scale=0), "depth_map: scale must be finite > 0"),
 ])
 def test_depth_map_validates(kwargs, match):
