@@ -174,7 +174,7 @@ _CHOICES = {
 # key: (low, high, strict): the allowed range of each number (None: unbounded). The
 # upper bounds are sanity limits: a value beyond them is a typo, not a setting.
 _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
-    "seed": (0, None, False), "image_size": (128, 8192, False),
+    "seed": (0, None, False), "image_size": (checks.SIZE_MULTIPLE, 8192, False),
     "width": (0, 16, True), "filter_size": (1, 255, False), "filter_gain": (0, 1e4, True),
     "lambda_adv": (0, 1e4, False), "lambda_cycle": (0, 1e4, False),
     "lambda_identity": (0, 1e4, False), "gamma_edge": (0, 1e4, False),

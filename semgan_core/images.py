@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from semgan_core import databar, fileformats, results
-from semgan_core.checks import check_int
+from semgan_core.checks import SIZE_MULTIPLE, check_int
 
-#: Smallest height and width :func:`read_image` accepts (the generator needs 128).
-MIN_SIDE = 128
+#: Smallest height and width :func:`read_image` accepts (the generator's size multiple,
+#: :data:`semgan_core.checks.SIZE_MULTIPLE`).
+MIN_SIDE = SIZE_MULTIPLE
 #: File extensions :func:`read_image` reads.
 IMAGE_EXTENSIONS = fileformats.IMAGE_EXTENSIONS
 #: File extensions :func:`write_image` writes.
