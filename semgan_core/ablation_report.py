@@ -4,8 +4,8 @@
 row per setting with 95 % Student-t intervals over the seeds (few seeds: the t
 distribution, not a bootstrap, gives honest widths); :func:`table_markdown` writes it for
 the book, :func:`gamma_figure` draws PSNR and SSIM against the edge weight gamma (the
-paper's Fig. 5a) and :func:`verdict_lines` judges the paper's three edge-loss claims from
-the numbers.
+paper's Fig. 5a), :func:`paired_table` gives each setting's difference from gamma = 10
+paired by seed, and :func:`verdict_lines` judges the paper's three edge-loss claims.
 """
 
 from __future__ import annotations
@@ -71,66 +71,127 @@ def _cell(summary, name, metric, digits):
             f"{row[metric + '_hi']:.{digits}f}]")
 
 
-def _apart(summary, a, b, metric):
-    """Whether the intervals of settings a and b do not overlap."""
-    lo_a, hi_a = summary.loc[a, [f"{metric}_lo", f"{metric}_hi"]]
-    lo_b, hi_b = summary.loc[b, [f"{metric}_lo", f"{metric}_hi"]]
-    return hi_a < lo_b or hi_b < lo_a
+def paired_difference(runs, a, b, metric, *, level=LEVEL) -> tuple[float, float, float, int]:
+    """Mean over seeds of ``metric(a) - metric(b)``, run by run with the same seed.
+
+    Two settings trained with the same seed share the initial weights and the order of
+    the training crops, so the per-seed difference is free of much of the seed-to-seed
+    spread that widens each setting's own interval.
+
+    Returns
+    -------
+    mean, lo, hi : float
+        The mean difference and its ``level`` Student-t interval (``lo == hi == mean``
+        with one common seed).
+    n : int
+        Seeds run with both settings (0: ``mean`` etc. are NaN).
+    """
+    values = {name: runs[runs["setting"] == name].set_index("seed")[metric] for name in (a, b)}
+    common = values[a].index.intersection(values[b].index)
+    diff = (values[a].loc[common] - values[b].loc[common]).to_numpy(np.float64)
+    if len(diff) == 0:
+        return math.nan, math.nan, math.nan, 0
+    lo, hi = t_interval(diff, level) if len(diff) > 1 else (float(diff[0]),) * 2
+    return float(diff.mean()), lo, hi, len(diff)
 
 
-def verdict_lines(summary, *, operator_times=None) -> list[str]:
-    """One line per edge-loss claim of the paper, judged from :func:`summary_table`.
+def _differs(runs, a, b, metric):
+    """Whether the paired interval of a - b excludes 0 (at least two common seeds)."""
+    mean, lo, hi, n = paired_difference(runs, a, b, metric)
+    return n > 1 and (lo > 0 or hi < 0)
+
+
+def _diff(runs, a, b, metric, digits, unit=""):
+    mean, lo, hi, n = paired_difference(runs, a, b, metric)
+    interval = f" [{lo:+.{digits}f}, {hi:+.{digits}f}]" if n > 1 else ""
+    return f"{mean:+.{digits}f}{unit}{interval}"
+
+
+def paired_table(runs, *, reference="gamma-10") -> pd.DataFrame:
+    """Each setting's paired difference from ``reference`` (:func:`paired_difference`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by setting (the reference left out): ``seeds``, and for ``psnr``,
+        ``ssim`` and ``edge_error`` the mean difference and its ``_lo``, ``_hi``.
+    """
+    out = {}
+    for name in runs["setting"].unique():
+        if name == reference:
+            continue
+        entry = {}
+        for metric in ("psnr", "ssim", "edge_error"):
+            mean, lo, hi, n = paired_difference(runs, name, reference, metric)
+            entry.update({"seeds": n, metric: mean, f"{metric}_lo": lo, f"{metric}_hi": hi})
+        out[name] = entry
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def verdict_lines(runs, *, operator_times=None) -> list[str]:
+    """One line per edge-loss claim of the paper, judged from the runs of a sweep.
 
     Claims: (4) over gamma in [0, 20], SSIM and PSNR peak together at gamma = 10 (Fig.
     5a); (5) without the edge loss, artefacts appear at material edges (Fig. 5b; here:
     the edge error of gamma 0 against gamma 10); (6) Kirsch and Sobel edge losses both
-    work, and Sobel is cheaper (Table S4). A claim whose settings are missing from
-    ``summary`` is reported as not judged.
+    work, and Sobel is cheaper (Table S4). Two settings "differ" when the 95 % interval
+    of their paired difference over seeds (:func:`paired_difference`) excludes 0. A
+    claim whose settings are missing from ``runs`` is reported as not judged.
 
     Parameters
     ----------
-    summary : pandas.DataFrame
-        From :func:`summary_table`.
+    runs : pandas.DataFrame
+        From :func:`semgan_core.ablation.run_sweep`.
     operator_times : dict, optional
-        ``{"sobel": s, "kirsch": s}`` from :func:`operator_seconds`, quoted in claim 6.
+        ``{"sobel": s, "kirsch": s}`` from :func:`semgan_core.ablation.operator_seconds`;
+        they decide "cheaper" (without them, the mean training step times do).
 
     Returns
     -------
     list of str
         Markdown lines: "confirmed", "partly confirmed", "not confirmed" or "not judged",
-        each with the numbers (mean and 95 % interval over seeds).
+        each with the numbers (means with 95 % intervals over seeds, paired differences).
     """
+    summary = summary_table(runs)
+    names = set(summary.index)
     lines = []
-    gammas = [g for g in GAMMAS if g in summary.index]
+    gammas = [g for g in GAMMAS if g in names]
     if len(gammas) >= 2 and "gamma-10" in gammas:
         peaks = {m: max(gammas, key=lambda g: summary.loc[g, m]) for m in ("psnr", "ssim")}
         hits = sum(p == "gamma-10" for p in peaks.values())
         outcome = ("confirmed", "partly confirmed", "not confirmed")[2 - hits]
-        tie = all(not _apart(summary, peaks[m], "gamma-10", m) for m in peaks)
+        gaps = [f"gamma-10 minus the {m.upper()} peak: {_diff(runs, 'gamma-10', p, m, d)}"
+                for (m, p), d in zip(peaks.items(), (2, 4)) if p != "gamma-10"]
+        tie = not any(_differs(runs, "gamma-10", p, m) for m, p in peaks.items())
         lines.append(f"**Claim 4 (Fig. 5a), PSNR and SSIM peak together at gamma = 10: "
                      f"{outcome}.** PSNR peaks at {peaks['psnr']} "
                      f"({_cell(summary, peaks['psnr'], 'psnr', 2)} dB), SSIM at "
                      f"{peaks['ssim']} ({_cell(summary, peaks['ssim'], 'ssim', 4)}); gamma-10: "
                      f"{_cell(summary, 'gamma-10', 'psnr', 2)} dB, "
-                     f"{_cell(summary, 'gamma-10', 'ssim', 4)}."
-                     + (" The peaks' intervals overlap gamma-10's, so the sweep cannot tell "
-                        "them apart." if tie and hits < 2 else ""))
+                     f"{_cell(summary, 'gamma-10', 'ssim', 4)}"
+                     + (f" ({'; '.join(gaps)}, paired over seeds)" if gaps else "") + "."
+                     + ("" if hits == 2 else " The paired intervals include 0: the sweep "
+                        "cannot tell gamma-10 from the peak." if tie else " A paired interval "
+                        "excludes 0: gamma-10 is below the peak."))
     else:
         lines.append("**Claim 4 (Fig. 5a): not judged** (the gamma settings were not run).")
-    if {"gamma-0", "gamma-10"} <= set(summary.index):
-        worse = summary.loc["gamma-0", "edge_error"] > summary.loc["gamma-10", "edge_error"]
-        apart = _apart(summary, "gamma-0", "gamma-10", "edge_error")
-        outcome = ("confirmed" if worse and apart else
-                   "not confirmed (the intervals overlap)" if not apart else "not confirmed")
+    if {"gamma-0", "gamma-10"} <= names:
+        mean = paired_difference(runs, "gamma-0", "gamma-10", "edge_error")[0]
+        apart = _differs(runs, "gamma-0", "gamma-10", "edge_error")
+        outcome = ("confirmed" if apart and mean > 0 else
+                   "not confirmed (the paired interval includes 0)" if not apart else
+                   "not confirmed (the edge error is lower without the edge loss)")
         lines.append(f"**Claim 5 (Fig. 5b), more edge artefacts without the edge loss: "
                      f"{outcome}.** Edge error (mean absolute difference of the Sobel maps "
                      f"of G(a) and of the clean original): without the edge loss "
                      f"{_cell(summary, 'gamma-0', 'edge_error', 4)}, with it (gamma 10) "
-                     f"{_cell(summary, 'gamma-10', 'edge_error', 4)}.")
+                     f"{_cell(summary, 'gamma-10', 'edge_error', 4)}; paired difference "
+                     f"{_diff(runs, 'gamma-0', 'gamma-10', 'edge_error', 4)}.")
     else:
         lines.append("**Claim 5 (Fig. 5b): not judged** (gamma-0 or gamma-10 was not run).")
-    if {"gamma-10", "kirsch"} <= set(summary.index):
-        same = not _apart(summary, "kirsch", "gamma-10", "psnr")
+    if {"gamma-10", "kirsch"} <= names:
+        gap = paired_difference(runs, "kirsch", "gamma-10", "psnr")[0]
+        same = not _differs(runs, "kirsch", "gamma-10", "psnr") or gap > 0
         steps = summary.loc[["gamma-10", "kirsch"], "seconds_per_step"]
         times = operator_times or {"sobel": steps["gamma-10"], "kirsch": steps["kirsch"]}
         cheaper = times["sobel"] < times["kirsch"]
@@ -141,19 +202,20 @@ def verdict_lines(summary, *, operator_times=None) -> list[str]:
                   f"shared machine are noisy): Sobel {1e3 * operator_times['sobel']:.2f} ms, "
                   f"Kirsch {1e3 * operator_times['kirsch']:.2f} ms")
         helps = ""
-        if "gamma-0" in summary.index:
-            beats = [n for n in ("gamma-10", "kirsch") if _apart(summary, n, "gamma-0", "psnr")
-                     and summary.loc[n, "psnr"] > summary.loc["gamma-0", "psnr"]]
-            helps = (f" Without the edge loss: {_cell(summary, 'gamma-0', 'psnr', 2)} dB; "
-                     + ("neither operator beats it beyond the intervals, so 'works' means "
-                        "only 'does no harm' here." if not beats else
-                        f"{' and '.join(beats)} beat(s) it beyond the intervals."))
+        if "gamma-0" in names:
+            beats = [n for n in ("gamma-10", "kirsch") if _differs(runs, n, "gamma-0", "psnr")
+                     and paired_difference(runs, n, "gamma-0", "psnr")[0] > 0]
+            helps = (f" Against no edge loss (gamma-0), paired PSNR differences: Sobel "
+                     f"{_diff(runs, 'gamma-10', 'gamma-0', 'psnr', 2, ' dB')}, Kirsch "
+                     f"{_diff(runs, 'kirsch', 'gamma-0', 'psnr', 2, ' dB')}; "
+                     + ("neither operator beats it, so 'works' can only mean that the run "
+                        "still trains." if not beats else f"{' and '.join(beats)} beat(s) it."))
         lines.append(f"**Claim 6 (Table S4), Kirsch and Sobel both work and Sobel is cheaper: "
                      f"{outcome}.** PSNR with Sobel {_cell(summary, 'gamma-10', 'psnr', 2)} dB, "
-                     f"with Kirsch {_cell(summary, 'kirsch', 'psnr', 2)} dB (intervals "
-                     f"{'overlap' if same else 'apart'}); seconds per training step "
-                     f"{steps['gamma-10']:.3f} (Sobel) and {steps['kirsch']:.3f} (Kirsch)"
-                     f"{timing}.{helps}")
+                     f"with Kirsch {_cell(summary, 'kirsch', 'psnr', 2)} dB (Kirsch minus "
+                     f"Sobel, paired: {_diff(runs, 'kirsch', 'gamma-10', 'psnr', 2, ' dB')}); "
+                     f"seconds per training step {steps['gamma-10']:.3f} (Sobel) and "
+                     f"{steps['kirsch']:.3f} (Kirsch){timing}.{helps}")
     else:
         lines.append("**Claim 6 (Table S4): not judged** (gamma-10 or kirsch was not run).")
     return lines

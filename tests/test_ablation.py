@@ -122,18 +122,30 @@ def test_summary_and_verdicts():
     assert list(summary.index) == ["gamma-0", "gamma-5", "gamma-10", "kirsch"]
     assert summary.loc["gamma-10", "psnr"] == pytest.approx(22.0)
     assert summary.loc["gamma-10", "psnr_lo"] < 22 < summary.loc["gamma-10", "psnr_hi"]
-    claim4, claim5, claim6 = ablation_report.verdict_lines(summary, operator_times={
+    claim4, claim5, claim6 = ablation_report.verdict_lines(runs, operator_times={
         "sobel": 0.001, "kirsch": 0.002})
     assert "partly confirmed" in claim4 and "PSNR peaks at gamma-10" in claim4
-    assert "SSIM at gamma-5" in claim4
+    assert "SSIM at gamma-5" in claim4 and "gamma-10 minus the SSIM peak: -0.0500" in claim4
+    assert claim4.endswith("gamma-10 is below the peak.")
     assert "Claim 5" in claim5 and ": confirmed" in claim5
     assert ": confirmed" in claim6 and "Sobel 1.00 ms, Kirsch 2.00 ms" in claim6
     assert "gamma-10 and kirsch beat(s) it" in claim6
 
 
+def test_paired_difference_removes_the_seed_spread():
+    # every seed of b is 0.1 above a's: the unpaired intervals overlap, the paired one not
+    runs = _runs({"a": ([20.0, 21.0, 22.0], [0.8] * 3, [1.0] * 3, 0.1),
+                  "b": ([20.1, 21.1, 22.1], [0.8] * 3, [1.0] * 3, 0.1)})
+    mean, lo, hi, n = ablation_report.paired_difference(runs, "b", "a", "psnr")
+    assert n == 3 and mean == pytest.approx(0.1) and lo == pytest.approx(0.1)
+    table = ablation_report.paired_table(runs, reference="a")
+    assert list(table.index) == ["b"] and table.loc["b", "psnr"] == pytest.approx(0.1)
+    assert ablation_report.paired_difference(runs, "a", "missing", "psnr")[3] == 0
+
+
 def test_verdicts_without_the_settings():
-    summary = ablation_report.summary_table(_runs({"kirsch": ([1, 2], [0.1, 0.2], [1, 2], 0.1)}))
-    assert all("not judged" in line for line in ablation_report.verdict_lines(summary))
+    runs = _runs({"kirsch": ([1, 2], [0.1, 0.2], [1, 2], 0.1)})
+    assert all("not judged" in line for line in ablation_report.verdict_lines(runs))
 
 
 def test_score_on_test_refuses_an_unknown_setting(data_dir):
@@ -182,6 +194,6 @@ def test_claim6_says_when_no_operator_beats_the_edge_loss_off():
     runs = _runs({"gamma-0": ([22, 22.1, 21.9], [0.85] * 3, [1, 1.1, 0.9], 0.05),
                   "gamma-10": ([22, 22.1, 21.9], [0.85] * 3, [1, 1.1, 0.9], 0.09),
                   "kirsch": ([22, 22.2, 21.8], [0.85] * 3, [1, 1.1, 0.9], 0.08)})
-    claim6 = ablation_report.verdict_lines(ablation_report.summary_table(runs))[2]
+    claim6 = ablation_report.verdict_lines(runs)[2]
     # without operator times, 'cheaper' is read from the step times: Kirsch's is lower here
-    assert ": partly confirmed" in claim6 and "only 'does no harm'" in claim6
+    assert ": partly confirmed" in claim6 and "neither operator beats it" in claim6
