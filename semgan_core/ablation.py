@@ -8,7 +8,7 @@ training recipe. :func:`run_sweep` trains every (setting, seed) once
 (:func:`semgan_core.train.train`, one call per run) and scores the final generator G on
 the dataset's *validation* pairs: PSNR, SSIM and the edge error (the mean absolute
 difference of the edge maps of G(a) and of the clean original, the artefacts of Fig.
-5b). The test split is read once, by :func:`test_scores`, for the setting chosen on the
+5b). The test split is read once, by :func:`score_on_test`, for the setting chosen on the
 validation split.
 
 A sweep resumes: each finished run writes ``RUN/ablation.json`` (its setting, seed,
@@ -265,6 +265,12 @@ def operator_seconds(operator, *, size=256, batch=2, repeats=20, rounds=5) -> fl
     return best
 
 
+def _generator_file(run_dir) -> Path:
+    """G of a finished run, found beside its record (so a moved run folder still works)."""
+    record = json.loads((Path(run_dir) / RUN_FILE).read_text())
+    return Path(run_dir) / Path(record["generator_path"]).name
+
+
 def score_on_test(runs, setting, data_dir, *, n=None) -> pd.DataFrame:
     """Score each seed's generator of one setting on the *test* split (read once, at the end).
 
@@ -299,8 +305,7 @@ def score_on_test(runs, setting, data_dir, *, n=None) -> pd.DataFrame:
     blurred, clean, _, _ = datasets.load_test_pairs(data_dir, n=n, split="test")
     out = []
     for seed, run_dir in zip(rows["seed"], rows["run_dir"]):
-        record = json.loads((Path(run_dir) / RUN_FILE).read_text())
-        generator = generators.load_generator(record["generator_path"])
+        generator = generators.load_generator(_generator_file(run_dir))
         out.append({"seed": int(seed), **score(generator, blurred, clean)})
     out.append({"seed": -1, **score_images(blurred, clean)})
     return pd.DataFrame(out)
@@ -319,5 +324,4 @@ def run_generator(runs, setting, seed):
     rows = runs[(runs["setting"] == setting) & (runs["seed"] == seed)]
     if rows.empty:
         raise ValueError(f"run_generator: no run of setting {setting!r} with seed {seed}")
-    record = json.loads((Path(rows["run_dir"].iloc[0]) / RUN_FILE).read_text())
-    return generators.load_generator(record["generator_path"])
+    return generators.load_generator(_generator_file(rows["run_dir"].iloc[0]))

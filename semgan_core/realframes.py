@@ -175,7 +175,8 @@ def verdict_lines(table, models) -> list[str]:
         ref = base.loc[rows.index]
         rise = ((rows["ag"] > ref["ag"]) & (rows["con"] > ref["con"])
                 & (rows["sf"] > ref["sf"]))
-        ag, nz = float((rows["ag"] / ref["ag"]).mean()), float((rows["noise"] / ref["noise"]).mean())
+        ag = float((rows["ag"] / ref["ag"]).mean())
+        nz = float((rows["noise"] / ref["noise"]).mean())
         outcome = "confirmed" if rise.all() else ("partly confirmed" if rise.any()
                                                   else "not confirmed")
         caveat = (" The estimated noise rises about as much or more (at least 90 % of the "

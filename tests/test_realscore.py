@@ -34,7 +34,8 @@ def test_reblur_error_is_zero_for_the_true_sharp_image(sharp, blurred):
 def test_reblur_error_grows_with_invented_structure(sharp, blurred):
     rng = np.random.default_rng(0)
     invented = np.clip(sharp + rng.normal(0, 0.1, sharp.shape), 0, 1).astype(np.float32)
-    assert realscore.reblur_error(blurred, invented) > realscore.reblur_error(blurred, sharp) + 0.01
+    assert (realscore.reblur_error(blurred, invented)
+            > realscore.reblur_error(blurred, sharp) + 0.01)
 
 
 def test_reblur_error_ignores_the_border(blurred):
