@@ -3,8 +3,9 @@
 The shared real micrographs (:mod:`semgan_core.realdata`) come from several sources;
 :func:`select_frames` picks frames spread evenly through each source and reads them
 whole (info bar included). :func:`restorers` names every method run on them: the
-classical deconvolutions given the assumed PSF, and the shipped generators tiled over
-the frame by :func:`semgan_core.infer.deblur`. :func:`source_table` averages the scores
+classical deconvolutions given the assumed PSF (regularised as on the simulated data,
+and set from each frame's estimated noise), and the shipped generators tiled over the
+frame by :func:`semgan_core.infer.deblur`. :func:`source_table` averages the scores
 of :func:`semgan_core.realscore.score_frames` per source and method, and
 :func:`verdict_lines` states, for each generator, what the numbers say about the paper's
 claim that AG, CON and SF rise after restoration of real images, next to the rise of the
@@ -20,8 +21,12 @@ import pandas as pd
 
 from semgan_core import baselines, images, kernels, noise, realdata, realscore, synth
 
-#: The classical methods, each given the assumed PSF.
+#: The classical methods, each given the assumed PSF, regularised as on the noise-free
+#: simulated data.
 CLASSICAL = ("wiener", "richardson-lucy", "blind-deconvolution", "constrained-least-squares")
+#: The same non-blind methods with their regularisation set from each frame's estimated
+#: noise (``'auto'``: :func:`semgan_core.baselines.auto_parameter`).
+NOISE_AWARE = ("wiener-auto", "richardson-lucy-auto", "constrained-least-squares-auto")
 #: Short labels of the shared sources.
 SOURCE_LABELS = {"ncm": "NCM cathodes", "sio2": "SiO2 films (never trained on)",
                  "charging": "FIB/SEM slice with charging", "amsteel": "AM steel",
@@ -100,7 +105,7 @@ def synthetic_frames(n, *, shape=(384, 512), sigma=0.01, rng=None) -> dict:
     return frames
 
 
-def restorers(models=(), *, psf=kernels.ASSUMED_PSF) -> dict:
+def restorers(models=(), *, psf=kernels.ASSUMED_PSF, noise_aware=True) -> dict:
     """``{method: restore(specimen)}``: the classical methods, then each shipped model.
 
     Parameters
@@ -110,11 +115,13 @@ def restorers(models=(), *, psf=kernels.ASSUMED_PSF) -> dict:
     psf : ndarray
         The PSF given to the classical methods (default the assumed 7x7 Gaussian);
         blind deconvolution starts from it and runs the paper's 10 iterations.
+    noise_aware : bool
+        Also the methods of :data:`NOISE_AWARE`.
 
     Returns
     -------
     dict
-        Keys :data:`CLASSICAL`, then ``models``.
+        Keys :data:`CLASSICAL`, then :data:`NOISE_AWARE` (if asked), then ``models``.
     """
     from semgan_core import generators, infer
 
@@ -122,6 +129,13 @@ def restorers(models=(), *, psf=kernels.ASSUMED_PSF) -> dict:
            "richardson-lucy": lambda x: baselines.richardson_lucy(x, psf),
            "blind-deconvolution": lambda x: baselines.blind_deconvolution(x, psf)[0],
            "constrained-least-squares": lambda x: baselines.constrained_least_squares(x, psf)}
+    if noise_aware:
+        out.update({
+            "wiener-auto": lambda x: baselines.wiener(x, psf, balance="auto"),
+            "richardson-lucy-auto": lambda x: baselines.richardson_lucy(x, psf,
+                                                                        iterations="auto"),
+            "constrained-least-squares-auto":
+                lambda x: baselines.constrained_least_squares(x, psf, gamma="auto")})
     for name in models:
         generator = generators.load_shipped(name)
         out[name] = lambda x, g=generator: infer.deblur(g, x)

@@ -45,7 +45,8 @@ def test_synthetic_frames_are_seeded_and_noisy():
 
 def test_restorers_are_the_classical_methods_then_the_models():
     methods = realframes.restorers(["filter-unpaired-A"])
-    assert list(methods) == [*realframes.CLASSICAL, "filter-unpaired-A"]
+    assert list(methods) == [*realframes.CLASSICAL, *realframes.NOISE_AWARE, "filter-unpaired-A"]
+    assert list(realframes.restorers(noise_aware=False)) == list(realframes.CLASSICAL)
     image = realframes.synthetic_frames(1, shape=(64, 96), rng=1)["synthetic_0"][1]
     for restore in methods.values():
         assert restore(image).shape == image.shape
@@ -75,3 +76,10 @@ def test_verdict_lines_count_frames_and_compare_with_noise():
     table = _table()
     table.loc[table["method"] == "m", "noise"] = 1.2         # noise x1.2 against AG x1.75
     assert "clearly less than AG" in realframes.verdict_lines(table, ["m"])[0]
+
+
+def test_noise_aware_wiener_amplifies_less_noise():
+    image = realframes.synthetic_frames(1, shape=(96, 128), sigma=0.02, rng=2)["synthetic_0"][1]
+    methods = realframes.restorers()
+    plain, aware = methods["wiener"](image), methods["wiener-auto"](image)
+    assert realscore.noise_level(aware) < 0.5 * realscore.noise_level(plain)
