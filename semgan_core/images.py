@@ -34,7 +34,7 @@ _STACK_HINT = ("read it with tifffile.imread(path, key=0) and pass the slice to 
                "images.as_image")
 
 
-def validate(array, name, func):
+def _validate(array, name, func):
     """Check one 2-D image, convert it to float32 [0, 1]; errors name func and name."""
     arr = np.asarray(array)
     where = f"{func}: {name}"
@@ -89,7 +89,7 @@ def as_image(array, *, name="image"):
     >>> as_image(np.array([[0, 255]], dtype=np.uint8))
     array([[0., 1.]], dtype=float32)
     """
-    return validate(array, name, "as_image")
+    return _validate(array, name, "as_image")
 
 
 def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
@@ -144,7 +144,7 @@ def read_image(path, *, crop_databar=False, min_side=MIN_SIDE, bits=None):
                          f"one 2-D image; {_STACK_HINT}")
     if bits is not None and data.dtype == np.uint16:
         data = _scale(data, bits, path)
-    image = validate(data, str(path), "read_image")
+    image = _validate(data, str(path), "read_image")
     note = ""
     row = databar.find_databar(image) if crop_databar else None
     if row is not None:
@@ -252,7 +252,7 @@ def write_image(path, image, *, bit_depth=8, bits=None, tiff_tags=None):
     if tiff_tags is not None and suffix == ".png":
         raise ValueError(f"write_image: {path}: tiff_tags are for TIFF files, not PNG")
     dtype = np.uint8 if bit_depth == 8 else np.uint16
-    pixels = np.round(validate(image, "image", "write_image") * np.float32(2 ** bits - 1))
+    pixels = np.round(_validate(image, "image", "write_image") * np.float32(2 ** bits - 1))
     pixels = pixels.astype(dtype)
     if suffix == ".png":
         return results.atomic_write(path, lambda tmp: fileformats.write_png(tmp, pixels))
