@@ -1,0 +1,184 @@
+"""Tests of the restorer's pair synthesis (semgan_core.restorer), on tiny images."""
+
+import json
+
+import numpy as np
+import pytest
+
+from semgan_core import images, kernels, noise, restorer, synth
+
+TRUE_PSF = kernels.gaussian_kernel(7, 1.0)
+
+
+def _clear(n, size=128, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.stack([synth.micrograph(size, rng=rng)[0] for _ in range(n)])
+
+
+@pytest.fixture(scope="module")
+def unpaired(tmp_path_factory):
+    """An unpaired folder: trainA blurred (7x7, sigma 1) with shot noise, trainB clear,
+    from different images."""
+    root = tmp_path_factory.mktemp("unpaired")
+    clear = _clear(12, seed=1)
+    rng = np.random.default_rng(2)
+    for i, image in enumerate(clear[:6]):
+        blurred = noise.add_noise(kernels.convolve(image, TRUE_PSF),
+                                  noise.NoiseModel(sigma=0.02), rng=rng)
+        images.write_image(root / "trainA" / f"{i:03d}.png", blurred)
+    for i, image in enumerate(clear[6:]):
+        images.write_image(root / "trainB" / f"{i:03d}.png", image)
+    return root
+
+
+def test_train_overrides_are_the_settings_with_changes():
+    items = restorer.train_overrides(steps=7)
+    assert "steps=7" in items and "residual=True" in items and "recipe=paper" in items
+    assert len(items) == len(restorer.SETTINGS)
+
+
+def test_noise_levels_find_the_shot_noise_at_mid_grey():
+    clean = np.tile(np.linspace(0.2, 0.8, 128, dtype=np.float32), (128, 1))
+    stack = np.stack([noise.add_noise(clean, noise.NoiseModel(sigma=s), rng=i)
+                      for i, s in enumerate((0.01, 0.02, 0.04))])
+    np.testing.assert_allclose(restorer.noise_levels(stack), [0.01, 0.02, 0.04], rtol=0.1)
+
+
+def test_noise_levels_refuse_a_single_image():
+    with pytest.raises(ValueError, match=r"noise_levels: expected a stack of shape \(N, H, W\)"):
+        restorer.noise_levels(np.zeros((8, 8), np.float32))
+
+
+def test_estimate_psf_recovers_a_gaussian_blur_from_unrelated_images():
+    clear = _clear(24, seed=3)
+    blurred = np.stack([kernels.convolve(x, TRUE_PSF) for x in _clear(24, seed=4)])
+    psf = restorer.estimate_psf(blurred, clear, size=15)
+    assert psf.shape == (15, 15) and psf.dtype == np.float32
+    assert psf.sum() == pytest.approx(1.0, abs=1e-5) and psf.min() >= 0
+    np.testing.assert_allclose(psf, psf[::-1, ::-1], atol=1e-6)
+    truth = np.zeros((15, 15), np.float32)
+    truth[4:11, 4:11] = TRUE_PSF
+    assert np.abs(psf - truth).sum() < 0.25          # the identity kernel: 1.68
+    # a PSF from two clear sets is (nearly) the identity
+    same = restorer.estimate_psf(_clear(24, seed=4), clear, size=15)
+    assert same[7, 7] > 0.8
+
+
+def test_estimate_psf_takes_the_noise_power_off():
+    clear = _clear(24, seed=3)
+    rng = np.random.default_rng(5)
+    blurred = np.stack([noise.add_noise(kernels.convolve(x, TRUE_PSF),
+                                        noise.NoiseModel(sigma=0.04), rng=rng)
+                        for x in _clear(24, seed=4)])
+    truth = np.zeros((15, 15), np.float32)
+    truth[4:11, 4:11] = TRUE_PSF
+    plain = restorer.estimate_psf(blurred, clear)
+    sigmas = [noise.estimate_noise(x) for x in blurred]
+    corrected = restorer.estimate_psf(blurred, clear, blurred_noise=sigmas)
+    assert np.abs(corrected - truth).sum() < np.abs(plain - truth).sum()
+
+
+@pytest.mark.parametrize("size, match", [(4, "size must be odd"), (301, "size must be odd"),
+                                         (1, "size must be an integer >= 3")])
+def test_estimate_psf_refuses_bad_sizes(size, match):
+    stack = _clear(2, size=32)
+    with pytest.raises(ValueError, match=f"estimate_psf: {match}"):
+        restorer.estimate_psf(stack, stack, size=size)
+
+
+def test_estimate_psf_refuses_stacks_of_other_sizes():
+    with pytest.raises(ValueError, match="estimate_psf: blurred crops are"):
+        restorer.estimate_psf(_clear(2, size=32), _clear(2, size=64))
+
+
+def test_synthesize_pair_mixes_and_adds_noise():
+    clear = np.full((64, 64), 0.5, np.float32)
+    degraded = np.full((64, 64), 0.7, np.float32)
+    assert np.array_equal(restorer.synthesize_pair(clear, degraded, strength=0, sigma=0), clear)
+    half = restorer.synthesize_pair(clear, degraded, strength=0.5, sigma=0)
+    np.testing.assert_allclose(half, 0.6, atol=1e-6)
+    noisy = restorer.synthesize_pair(clear, clear, strength=1, sigma=0.04, rng=0)
+    assert noisy.std() == pytest.approx(0.04, rel=0.1)
+    again = restorer.synthesize_pair(clear, clear, strength=1, sigma=0.04, rng=0)
+    assert np.array_equal(noisy, again)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(strength=-1, sigma=0), "synthesize_pair: strength must be"),
+    (dict(strength=1, sigma=-0.1), "synthesize_pair: sigma must be"),
+])
+def test_synthesize_pair_refuses_negative_settings(kwargs, match):
+    image = np.zeros((8, 8), np.float32)
+    with pytest.raises(ValueError, match=match):
+        restorer.synthesize_pair(image, image, **kwargs)
+
+
+def test_synthesize_pair_refuses_different_shapes():
+    with pytest.raises(ValueError, match="synthesize_pair: clear is"):
+        restorer.synthesize_pair(np.zeros((8, 8), np.float32), np.zeros((8, 9), np.float32),
+                                 strength=1, sigma=0)
+
+
+def test_make_pair_dataset_writes_seeded_pairs(unpaired, tmp_path):
+    manifest = restorer.make_pair_dataset(unpaired, tmp_path / "p", n_pairs=10, n_fit=6)
+    for folder, count in (("trainA", 6), ("trainA_gt", 6), ("testA", 4), ("testA_gt", 4)):
+        assert len(list((tmp_path / "p" / folder).glob("*.png"))) == count
+    assert json.loads((tmp_path / "p" / "manifest.json").read_text())["n_pairs"] == 10
+    assert manifest["degrader"] == "psf" and np.array(manifest["psf"]).shape == (15, 15)
+    # the estimated noise of the blurred domain (shot noise 0.02 at mid-grey)
+    assert manifest["noise_levels"][0.5] == pytest.approx(0.02, rel=0.25)
+    again = restorer.make_pair_dataset(unpaired, tmp_path / "q", n_pairs=10, n_fit=6)
+    assert again["images"] == manifest["images"]
+    a, b = (images.read_image(tmp_path / d / "trainA" / "000009.png") for d in ("p", "q"))
+    assert np.array_equal(a, b)
+
+
+def test_make_pair_dataset_without_blur_or_noise_pairs_a_crop_with_itself(unpaired, tmp_path):
+    restorer.make_pair_dataset(unpaired, tmp_path / "p", n_pairs=6, n_fit=6, p_sharp=1,
+                               p_clean=1)
+    for path in (tmp_path / "p" / "trainA").glob("*.png"):
+        assert np.array_equal(images.read_image(path),
+                              images.read_image(tmp_path / "p" / "trainA_gt" / path.name))
+
+
+def test_make_pair_dataset_with_full_blur_differs_from_the_clear_crop(unpaired, tmp_path):
+    restorer.make_pair_dataset(unpaired, tmp_path / "p", n_pairs=6, n_fit=6, p_sharp=0,
+                               p_clean=1, strength=(1, 1))
+    path = next((tmp_path / "p" / "trainA").glob("*.png"))
+    clear = images.read_image(tmp_path / "p" / "trainA_gt" / path.name)
+    assert np.abs(images.read_image(path) - clear).mean() > 0.005
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_pairs=3), "n_pairs must be an integer >= 5"),
+    (dict(size=100), "size"),
+    (dict(p_sharp=1.5), "p_sharp must be"),
+    (dict(strength=(1.2, 0.3)), r"strength must be a range \(low, high\)"),
+])
+def test_make_pair_dataset_refuses_bad_options(unpaired, tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=f"make_pair_dataset: {match}"):
+        restorer.make_pair_dataset(unpaired, tmp_path / "p", **kwargs)
+
+
+def test_make_pair_dataset_refuses_a_full_folder_and_an_empty_domain(unpaired, tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("x")
+    with pytest.raises(FileExistsError, match="make_pair_dataset: output"):
+        restorer.make_pair_dataset(unpaired, tmp_path / "full")
+    (tmp_path / "empty" / "trainA").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="make_pair_dataset: .* holds no images"):
+        restorer.make_pair_dataset(tmp_path / "empty", tmp_path / "p")
+
+
+def test_restorer_trains_in_the_trainers_paired_mode_from_the_identity(unpaired, tmp_path):
+    from semgan_core import config, generators, train
+
+    restorer.make_pair_dataset(unpaired, tmp_path / "p", n_pairs=8, n_fit=6)
+    cfg = config.get_config("smoke", **{**restorer.SETTINGS, "steps": 1, "batch_size": 2,
+                                        "intra_op_threads": 0})
+    report = train.train(cfg, data_dir=tmp_path / "p", run_dir=tmp_path / "run", paired=True,
+                         progress=False)
+    assert report["status"] == "finished" and report["steps"] == 1
+    g = generators.load_generator(report["generator_path"])
+    x = images.to_model_range(_clear(1)[..., None])
+    assert np.abs(np.asarray(g(x)) - x).mean() < 0.05     # one small step from x
