@@ -5,11 +5,12 @@ dataset (:func:`semgan_core.datasets.make_dataset`: blurred, noisy domain ``trai
 clear domain ``trainB``) this module
 
 1. estimates each blurred image's noise level from the image itself
-   (:func:`noise_levels`: Immerkaer's estimator, :func:`semgan_core.noise.estimate_noise`,
-   turned into the shot noise's standard deviation at mid-grey);
+   (:func:`semgan_core.blurfit.noise_levels`: Immerkaer's estimator, turned into the
+   shot noise's standard deviation at mid-grey);
 2. estimates the degradation that maps the clear domain to the blurred one: the blur's
    point-spread function from the two domains' mean power spectra
-   (:func:`estimate_psf`; zero phase, the white noise's power taken off first), or the
+   (:func:`semgan_core.blurfit.estimate_psf`; zero phase, the white noise's power taken
+   off first), or the
    filter recipe's learned F (clear -> blurred, ``RUN_DIR/generator_F.keras``);
 3. writes a *paired* folder (:func:`make_pair_dataset`): each clear crop ``c``, and as
    its input ``c + s (D(c) - c)`` plus shot noise at a level drawn from the estimated
@@ -23,33 +24,58 @@ folder, with the settings :data:`SETTINGS`: the paper's multi-scale U-Net at red
 width, residual (``G(x) = x + U-Net(x)``, output layer zero-initialised, so it starts
 as the identity)::
 
-    make_pair_dataset("data/A", "data/A-pairs")
+    python -m semgan_core make-dataset --degradation A --noise 0:0.05 --out data/A
+    python -c "from semgan_core import restorer; restorer.make_pair_dataset('data/A', 'data/A-pairs')"
     python -m semgan_core train --paired --profile book --data data/A-pairs \\
-        --out runs/restorer_A --set recipe=paper --set residual=true ...
+        --out runs/restorer_A --set recipe=paper --set residual=True --set width=0.125 \\
+        --set image_size=128 --set batch_size=8 --set learning_rate=0.0005 \\
+        --set beta_1=0.9 --set steps=6000 --set lr_decay=True --set intra_op_threads=2
 
-(:func:`train_overrides` gives the ``--set`` list.)
+(:func:`train_overrides` gives the ``--set`` list.) For degradations with fog (B, C) a
+blur kernel does not describe the degradation: train the filter recipe on the unpaired
+dataset first and pass its ``generator_F.keras`` as ``degrader``.
+
+Why pairs rather than the cycle: at CPU scale the paper's U-Net trained with eq. 16
+stays at or below its input, and the filter recipe is linear: it cannot tell noise from
+detail and amplifies the noise of low-dose micrographs. A supervised restorer learns
+the nonlinear denoising deconvolution; here its pairs come from the clear domain, the
+degradation estimated from unpaired statistics, and the noise level from the blurred
+images themselves.
+
+Measured on validation pairs of degradation A (held-out source images; shot noise
+sigma 0 / 0.01 / 0.02 / 0.04 at mid-grey), :data:`SETTINGS` (12.6 minutes on 2 shared
+CPU cores), clear pool half synthetic, half real NCM + SiO2 training crops, PSNR in dB:
+
+==========================  =================================  ==============================
+input                       real crops (40)                    synthetic crops (32)
+==========================  =================================  ==============================
+noisy blurred input         34.20 / 33.31 / 31.52 / 27.99      22.27 / 22.22 / 22.08 / 21.55
+filter, unpaired            40.04 / 31.41 / 25.94 / 20.11      26.03 / 25.16 / 23.32 / 19.65
+Wiener, true PSF, tuned     42.88 / 34.22 / 30.28 / 26.39      29.26 / 25.67 / 24.20 / 22.35
+this restorer               38.69 / 37.23 / 34.63 / 31.97      25.37 / 25.20 / 24.72 / 23.29
+==========================  =================================  ==============================
+
+(Wiener's balance chosen per level on the same pairs: an optimistic reference.) A sharp
+crop comes back at 38.8 dB (real) and 33.1 dB (synthetic) against itself.
 """
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from semgan_core import checks, datasets, images, kernels, noise, results
+from semgan_core import blurfit, checks, datasets, images, kernels, noise, results
 
 #: Training settings of the restorer (``get_config("book", **SETTINGS)``, paired mode).
 SETTINGS = dict(recipe="paper", residual=True, width=0.125, image_size=128, batch_size=8,
-                learning_rate=5e-4, beta_1=0.9, steps=1500, intra_op_threads=2)
+                learning_rate=5e-4, beta_1=0.9, steps=6000, lr_decay=True,
+                intra_op_threads=2)
 #: Defaults of the pair synthesis.
 P_SHARP = 0.25             # share of pairs without blur (input = clear crop + noise)
 P_CLEAN = 0.15             # share of pairs without noise
 STRENGTH = (0.3, 1.2)      # blur strength s of the other pairs, uniform
-PSF_SIZE = 15              # side of the estimated point-spread function
-BAND = 0.4                 # noise_power: spectrum beyond this many cycles per pixel
-BAND_CAP = 1.25            # noise_power: at most this times the estimated noise power
 N_SAMPLES = 4              # pairs written to testA/testA_gt (the trainer's sample grids)
 
 
@@ -66,142 +92,6 @@ def train_overrides(**changes) -> list[str]:
     list of str
     """
     return [f"{k}={v}" for k, v in {**SETTINGS, **changes}.items()]
-
-
-def noise_levels(blurred) -> np.ndarray:
-    """Each image's shot noise as its standard deviation at mid-grey (Gaussian equivalent).
-
-    Parameters
-    ----------
-    blurred : ndarray, shape (N, H, W), float32 in [0, 1]
-        Images of the blurred domain.
-
-    Returns
-    -------
-    sigma : ndarray, shape (N,), float64
-        ``estimate_noise(x) * sqrt(0.5 / mean(x))``: for shot noise the variance at grey
-        level ``s`` is ``s / dose``, so the mean variance over an image is
-        ``mean(x) / dose`` and the level at mid-grey ``sqrt(0.5 / dose)``.
-
-    Raises
-    ------
-    ValueError
-        For images that are not a (N, H, W) stack in [0, 1].
-    """
-    stack = _stack("noise_levels", blurred)
-    out = [noise.estimate_noise(x) * math.sqrt(noise.MID_GREY / max(float(x.mean()), 1e-3))
-           for x in stack]
-    return np.asarray(out, np.float64)
-
-
-def mean_power_spectrum(stack) -> np.ndarray:
-    """Mean power spectrum of mean-removed, Hann-windowed images.
-
-    Parameters
-    ----------
-    stack : ndarray, shape (N, H, W), float32 in [0, 1]
-
-    Returns
-    -------
-    power : ndarray, shape (H, W), float64, unshifted (frequency 0 at [0, 0])
-
-    Notes
-    -----
-    White noise of standard deviation ``s`` adds ``s**2 * sum(window**2)`` at every
-    frequency (:func:`noise_power`).
-    """
-    stack = _stack("mean_power_spectrum", stack)
-    h, w = stack.shape[1:]
-    window = np.outer(np.hanning(h), np.hanning(w))
-    power = np.zeros((h, w))
-    for x in stack.astype(np.float64):
-        power += np.abs(np.fft.fft2((x - x.mean()) * window)) ** 2
-    return power / len(stack)
-
-
-def noise_power(power, sigma) -> float:
-    """The white noise's share of a mean power spectrum (:func:`mean_power_spectrum`).
-
-    Parameters
-    ----------
-    power : ndarray, shape (H, W)
-        A domain's mean power spectrum.
-    sigma : array_like
-        Each image's noise standard deviation (:func:`semgan_core.noise.estimate_noise`).
-
-    Returns
-    -------
-    float
-        The median power beyond :data:`BAND` cycles per pixel (where a blur leaves only
-        noise), kept between the estimated noise's power and :data:`BAND_CAP` times it.
-
-    Notes
-    -----
-    Immerkaer's estimate with the strongest edges left out reads a few percent low on
-    blurred micrographs (measured: 0.0231 for a true 0.0240); left in, the remaining
-    noise power makes the estimated PSF too narrow. The spectrum's outer band measures
-    the noise power itself when the blur has removed the signal there; the cap keeps a
-    weak blur's remaining signal from being taken for noise.
-    """
-    h, w = power.shape
-    window = np.outer(np.hanning(h), np.hanning(w))
-    estimate = float(np.mean(np.square(sigma))) * float(np.sum(window ** 2))
-    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij")
-    band = float(np.median(power[np.hypot(fy, fx) > BAND]))
-    return float(np.clip(band, estimate, BAND_CAP * estimate))
-
-
-def estimate_psf(blurred, clear, *, size=PSF_SIZE, blurred_noise=None, clear_noise=None):
-    """The blur's point-spread function from the two domains' mean power spectra.
-
-    Parameters
-    ----------
-    blurred, clear : ndarray, shape (N, H, W) and (M, H, W), float32 in [0, 1]
-        Unrelated images of the blurred and the clear domain (same crop size).
-    size : int, optional
-        Odd side of the returned kernel.
-    blurred_noise, clear_noise : array_like, optional
-        Each image's white-noise standard deviation (:func:`semgan_core.noise.
-        estimate_noise`); the noise power (:func:`noise_power`) is taken off its
-        domain's spectrum first.
-
-    Returns
-    -------
-    psf : ndarray, shape (size, size), float32, non-negative, sums to 1
-
-    Raises
-    ------
-    ValueError
-        For stacks of different crop sizes, or a ``size`` that is not odd, below 3 or
-        larger than the crops.
-
-    Notes
-    -----
-    For ``b = k * c + n`` the mean spectra obey ``P_b = |K|^2 P_c + P_n``, so
-    ``|K| = sqrt((P_b - P_n) / P_c)`` (clipped to [0, 1]; frequency 0 set to 1). The
-    phase is not identifiable from unrelated images: the kernel is the zero-phase
-    (symmetric) one with that modulus, cut to ``size`` and renormalised.
-    """
-    size = checks.check_int("estimate_psf", "size", size, low=3)
-    pb, pc = mean_power_spectrum(blurred), mean_power_spectrum(clear)
-    if pb.shape != pc.shape:
-        raise ValueError(f"estimate_psf: blurred crops are {pb.shape}, clear ones {pc.shape}; "
-                         "expected the same size")
-    if size % 2 == 0 or size > min(pb.shape):
-        raise ValueError(f"estimate_psf: size must be odd and at most {min(pb.shape)}, "
-                         f"got {size}")
-    if blurred_noise is not None:
-        pb = pb - noise_power(pb, blurred_noise)
-    if clear_noise is not None:
-        pc = pc - noise_power(pc, clear_noise)
-    ratio = np.clip(pb, 0, None) / np.maximum(pc, 1e-3 * pc.max())
-    ratio = 0.5 * (ratio + np.roll(ratio[::-1, ::-1], 1, axis=(0, 1)))   # even: real kernel
-    modulus = np.sqrt(np.clip(ratio, 0.0, 1.0))
-    modulus[0, 0] = 1.0
-    kernel = np.real(np.fft.fftshift(np.fft.ifft2(modulus)))
-    cy, cx, r = kernel.shape[0] // 2, kernel.shape[1] // 2, size // 2
-    kernel = np.clip(kernel[cy - r:cy + r + 1, cx - r:cx + r + 1], 0, None)
-    return (kernel / kernel.sum()).astype(np.float32)
 
 
 def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
@@ -251,7 +141,7 @@ def _degrader(data_dir, degrader, rng, n_fit):
             return images.from_model_range(np.asarray(model(x, training=False))[0, ..., 0])
         return apply, {"degrader": "generator", "path": str(degrader)}, None
     blurred, clear = (_sample(data_dir / folder, n_fit, rng) for folder in ("trainA", "trainB"))
-    psf = estimate_psf(blurred, clear, blurred_noise=[noise.estimate_noise(x) for x in blurred],
+    psf = blurfit.estimate_psf(blurred, clear, blurred_noise=[noise.estimate_noise(x) for x in blurred],
                        clear_noise=[noise.estimate_noise(x) for x in clear])
     return (lambda image: kernels.convolve(image, psf)), {"degrader": "psf",
                                                           "psf": psf.tolist()}, blurred
@@ -287,7 +177,8 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         (the first :data:`N_SAMPLES` pairs, for the trainer's sample grids) and
         ``manifest.json``.
     degrader : 'psf' or path-like
-        ``'psf'``: :func:`estimate_psf` from ``n_fit`` images of each domain. A path:
+        ``'psf'``: :func:`semgan_core.blurfit.estimate_psf` from ``n_fit`` images of
+        each domain. A path:
         a clear -> blurred generator (the filter recipe's ``generator_F.keras``).
     n_pairs : int
         Pairs to write (>= ``N_SAMPLES + 1``).
@@ -337,7 +228,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     degrade, description, blurred = _degrader(data_dir, degrader, rng, n_fit)
     if blurred is None:
         blurred = _sample(data_dir / "trainA", n_fit, rng)
-    levels = noise_levels(blurred)
+    levels = blurfit.noise_levels(blurred)
     pools = [datasets.list_images(Path(d) / "trainB") for d in (data_dir, *extra_clear)]
     tmp = out.parent / f".{out.name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -374,11 +265,3 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         child.rename(out / child.name)
     tmp.rmdir()
     return manifest
-
-
-def _stack(func, array):
-    stack = np.asarray(array)
-    if stack.ndim != 3:
-        raise ValueError(f"{func}: expected a stack of shape (N, H, W), got shape "
-                         f"{stack.shape}")
-    return np.stack([images.as_image(x, name=f"{func}: image") for x in stack])
