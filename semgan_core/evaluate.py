@@ -38,7 +38,7 @@ import pandas as pd
 
 from semgan_core import (baselines, bootstrap, datasets, degrade, images, kernels, metrics,
                          realdata)
-from semgan_core.checks import check_choice, check_int
+from semgan_core.checks import SIZE_MULTIPLE, check_choice, check_int
 from semgan_core.noiselevels import check_noise_level
 
 #: Method names in table order ("ground-truth" scores the clean images).
@@ -101,8 +101,8 @@ def _check_inputs(blurred, clean, infos, methods, generators, psf_settings, n_bo
 
 
 def _generator_tile(shape):
-    """The smallest tile (multiple of 128, at most 256) that covers the image."""
-    return int(min(256, 128 * np.ceil(max(shape) / 128)))
+    """The smallest tile (multiple of SIZE_MULTIPLE, at most 256) that covers the image."""
+    return int(min(256, SIZE_MULTIPLE * np.ceil(max(shape) / SIZE_MULTIPLE)))
 
 
 def _deblur(model, i, image):

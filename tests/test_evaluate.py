@@ -7,9 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import keras
-
-from semgan_core import benchmark, cli, datasets, degrade, evaluate, generators, models, synth
+from semgan_core import benchmark, cli, datasets, degrade, evaluate, generators, synth
 
 EXPECTED_ROWS = [
     ("blurred", "-"), ("filter-unpaired", "-"), ("wiener", "assumed"), ("wiener", "oracle"),
@@ -30,12 +28,6 @@ def smoke_set():
         blurred.append(degraded)
         infos.append(info)
     return np.stack(blurred), np.stack(clean), infos
-
-
-@pytest.fixture(scope="module")
-def generator():
-    keras.utils.set_random_seed(0)
-    return models.build_generator(0.0625)
 
 
 @pytest.fixture(autouse=True)
