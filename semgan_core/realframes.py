@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from semgan_core import baselines, images, kernels, noise, realdata, realscore, synth
+from semgan_core.checks import check_int
 
 #: The classical methods, each given the assumed PSF, regularised as on the noise-free
 #: simulated data.
@@ -69,9 +70,7 @@ def select_frames(counts) -> dict:
         if subset not in realdata.SUBSETS:
             raise ValueError(f"select_frames: unknown subset {subset!r}; expected one of "
                              f"{sorted(realdata.SUBSETS)}")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"select_frames: the count of {subset!r} must be an integer "
-                             f">= 1, got {n!r}")
+        n = check_int("select_frames", f"the count of {subset!r}", n, low=1)
         for path in pick_evenly(realdata.list_real_images(subset), n):
             frames[path.stem] = (subset, images.read_image(path))
     return frames
