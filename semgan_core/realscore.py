@@ -51,7 +51,7 @@ def content_rows(image) -> int:
     Returns
     -------
     int
-            The info bar's first row, its frame line included
+        The info bar's first row, its frame line included
         (:func:`semgan_core.databar.bar_top`), or ``H``.
     """
     image = images.as_image(image, name="content_rows(image)")
