@@ -3,7 +3,9 @@
 The executed copies land in the stage folder named by ``SEMGAN_BOOK_STAGE`` (``make
 test`` sets it and then builds the book from those copies, so a broken chapter fails CI);
 without it, in a temporary folder. Each notebook records the numbers it reports with
-``semgan_core.results.record``; the test checks that they exist and are finite.
+``semgan_core.results.record``; the test checks that they exist, are finite and lie in
+the range their name implies (:func:`implausible`: a PSNR in dB, an SSIM, a count, a time,
+the paper's no-reference metrics), and a few values that are known exactly.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -42,6 +45,66 @@ def _numbers(value):
         yield float(value)
     elif isinstance(value, str) and value.lower() in ("nan", "inf", "-inf"):
         yield float(value)
+
+
+#: (pattern on the last key of a recorded value, low, high): the range a value of that
+#: name can take in any chapter on any profile. PSNR in dB of an 8-bit-like image against
+#: its original (identical images are recorded as a large finite number by no chapter);
+#: SSIM in [-1, 1]; AG, CON, SF on 0-255 grey levels are non-negative; counts and times
+#: non-negative; estimated noise on [0, 1] images below 0.5.
+RANGES = (
+    (r"^psnr(_mean|_lo|_hi)?$", 3.0, 100.0),
+    (r"^ssim(_mean|_lo|_hi)?$", -1.0, 1.0),
+    (r"^(ag|con|sf)(_mean|_lo|_hi)?$", 0.0, 1e6),
+    (r"(^|_)(std)$", 0.0, 1e6),
+    (r"^(n|n_images|n_frames|steps|checkpoints|sample_grids|gpus)$", 0.0, 1e7),
+    (r"(seconds|_ms|_s)$|^seconds", 0.0, 1e5),
+    (r"^(noise|added_noise)$", 0.0, 0.5),
+    (r"^corr_", -1.0, 1.0),
+    (r"(_params|params_width_1)$", 1.0, 1e9),
+    (r"gflop$", 0.0, 1e4),
+)
+
+
+def _leaves(value, key=""):
+    """Yield ``(last key, number)`` for every number in a nested JSON value."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v, key)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield key, float(value)
+
+
+def implausible(values):
+    """``[(key, value, (low, high))]`` for every recorded number outside its name's range,
+    and the count of numbers that had a range to check."""
+    bad, checked = [], 0
+    for key, x in _leaves(values):
+        for pattern, low, high in RANGES:
+            if re.search(pattern, key.lower()):
+                checked += 1
+                if not low <= x <= high:
+                    bad.append((key, x, (low, high)))
+                break
+    return bad, checked
+
+
+#: Values every run of a chapter must record exactly (they do not depend on training).
+KNOWN = {
+    # the paper's generator at width 1: 8 + 8 layers and 14 Multi blocks (Fig. 1b)
+    "02_model_and_losses": {"generator_params_width_1": 73439233},
+}
+
+
+def test_implausible_catches_values_out_of_range():
+    assert implausible({"psnr": 25.0, "ssim": 0.9, "n": 4})[0] == []
+    bad, checked = implausible({"a": {"psnr": -3.0, "ssim": 1.2}, "rows": [{"sf": -1.0}],
+                                "seconds_per_step": -0.1, "noise": 0.9})
+    assert {k for k, _, _ in bad} == {"psnr", "ssim", "sf", "seconds_per_step", "noise"}
+    assert checked == 5
 
 
 def test_there_are_notebooks():
@@ -87,6 +150,11 @@ def test_notebook_runs_on_smoke(path, tmp_path):
     assert numbers, f"{path.name} recorded no numbers"
     bad = [x for x in numbers if not math.isfinite(x)]
     assert not bad, f"{path.name} recorded non-finite numbers: {bad[:5]}"
+    wrong, checked = implausible(payload["values"])
+    assert checked, f"{path.name} recorded no number whose plausible range is known"
+    assert not wrong, f"{path.name} recorded implausible values: {wrong[:5]}"
+    for key, expected in KNOWN.get(path.stem, {}).items():
+        assert payload["values"][key] == expected, (key, payload["values"][key])
     assert payload["versions"]["python"]
 
 
