@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from semgan_core import databar, images, kernels, realdata, synth
+from semgan_core import (batch, databar, fileformats, images, kernels, realdata, synth,
+                         tiffmeta)
 
 #: The shared micrograph used as the example when there is one: an SiO2 particle film
 #: imaged at 5 kV, an 8-bit TIFF with the instrument's data box and its metadata tag.
@@ -33,8 +34,10 @@ def find_inputs(path) -> list[Path]:
     Parameters
     ----------
     path : str or os.PathLike
-        One image file, or a folder (its image files, not its sub-folders, sorted by
-        name; extensions :data:`semgan_core.images.IMAGE_EXTENSIONS`).
+        One image file, or a folder (its image files as
+        :func:`semgan_core.batch.image_files` lists them: sorted by name, not its
+        sub-folders nor hidden files; extensions
+        :data:`semgan_core.images.IMAGE_EXTENSIONS`).
 
     Returns
     -------
@@ -55,8 +58,7 @@ def find_inputs(path) -> list[Path]:
             raise ValueError(f"find_inputs: {path} is not an image file; expected one of "
                              f"{', '.join(images.IMAGE_EXTENSIONS)}")
         return [path]
-    found = sorted(p for p in path.iterdir()
-                   if p.is_file() and p.suffix.lower() in images.IMAGE_EXTENSIONS)
+    found = batch.image_files(path)
     if not found:
         raise ValueError(f"find_inputs: folder {path} holds no image files "
                          f"({', '.join(images.IMAGE_EXTENSIONS)})")
@@ -105,32 +107,18 @@ def example_input(dest, *, rng=0) -> Path:
     return path
 
 
-def _bits(path: Path) -> int:
-    """Bits per sample stored in an image file."""
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-
-        with tifffile.TiffFile(path) as tif:
-            return 8 * tif.pages[0].dtype.itemsize
-    from PIL import Image
-
-    with Image.open(path) as img:
-        return 16 if img.mode in ("I", "I;16", "I;16B", "I;16L") else 8
-
-
-def _tags(path: Path) -> dict[int, tuple[str, str]]:
-    """TIFF tag code -> (name, value as text) of the first page (empty for other formats).
-
-    A code that occurs twice keeps its first value."""
+def _tags(path: Path) -> dict[int, tuple]:
+    """:func:`semgan_core.tiffmeta.stored_tags` of a TIFF (empty for other formats)."""
     if path.suffix.lower() not in (".tif", ".tiff"):
         return {}
+    return tiffmeta.stored_tags(path)
+
+
+def _tag_name(code: int) -> str:
+    """The TIFF tag's name (tifffile's registry), or its code as text."""
     import tifffile
 
-    tags = {}
-    with tifffile.TiffFile(path) as tif:
-        for tag in tif.pages[0].tags.values():
-            tags.setdefault(tag.code, (tag.name, str(tag.value)))
-    return tags
+    return tifffile.TIFF.TAGS.get(code, str(code))
 
 
 #: TIFF tags that describe the pixel layout of a file, not the instrument or the
@@ -149,21 +137,24 @@ def file_report(in_path, out_path) -> dict:
     Returns
     -------
     report : dict
-        ``bits_in``, ``bits_out`` (bits per sample), ``shape_in``, ``shape_out``
+        ``bits_in``, ``bits_out`` (bits per sample, 8 or 16, as
+        :func:`semgan_core.fileformats.stored_depth` gives them), ``shape_in``, ``shape_out``
         (H, W), ``tags_in`` (names of the input's TIFF tags other than the pixel layout
         ones of :data:`LAYOUT_TAGS`; empty for other formats), ``tags_kept`` and
-        ``tags_lost`` (those the output holds with the same value, or not).
+        ``tags_lost`` (those the output holds with the same stored value,
+        :func:`semgan_core.tiffmeta.stored_tags`, or not).
     """
     in_path, out_path = Path(in_path), Path(out_path)
-    tags_in = {c: n for c, n in _tags(in_path).items() if c not in LAYOUT_TAGS}
+    tags_in = {c: v for c, v in _tags(in_path).items() if c not in LAYOUT_TAGS}
     tags_out = _tags(out_path)
     read = [images.read_image(p, min_side=1) for p in (in_path, out_path)]
-    kept = {c for c, tag in tags_in.items() if tags_out.get(c) == tag}
-    return {"bits_in": _bits(in_path), "bits_out": _bits(out_path),
+    kept = {c for c, value in tags_in.items() if tags_out.get(c) == value}
+    return {"bits_in": fileformats.stored_depth(in_path)[0],
+            "bits_out": fileformats.stored_depth(out_path)[0],
             "shape_in": list(read[0].shape), "shape_out": list(read[1].shape),
-            "tags_in": sorted(name for name, _ in tags_in.values()),
-            "tags_kept": sorted(tags_in[c][0] for c in kept),
-            "tags_lost": sorted(tag[0] for c, tag in tags_in.items() if c not in kept)}
+            "tags_in": sorted(_tag_name(c) for c in tags_in),
+            "tags_kept": sorted(_tag_name(c) for c in kept),
+            "tags_lost": sorted(_tag_name(c) for c in tags_in if c not in kept)}
 
 
 def wipe(before, after, fraction) -> np.ndarray:

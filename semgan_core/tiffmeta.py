@@ -148,10 +148,13 @@ def write_tiff(path, pixels, tags: TiffTags | None = None) -> None:
 def stored_tags(path) -> dict[int, tuple]:
     """``{code: (dtype, stored value)}`` of a TIFF's first page, for comparing an
     input's tags with its output's; ASCII values without their terminating NULs (the
-    writer adds the one the TIFF standard requires where an input lacked it)."""
+    writer adds the one the TIFF standard requires where an input lacked it). A code
+    that occurs twice keeps its first value (e.g. an ImageDescription, not the shape
+    note tifffile writes after it)."""
+    tags = {}
     with tifffile.TiffFile(path) as tif:
         fh, order = tif.filehandle, tif.byteorder
-        tags = {tag.code: (int(tag.dtype), _raw(fh, tag, order))
-                for tag in tif.pages[0].tags.values()}
+        for tag in tif.pages[0].tags.values():
+            tags.setdefault(tag.code, (int(tag.dtype), _raw(fh, tag, order)))
     return {code: (dtype, value.rstrip(b"\0") if dtype == 2 else value)
             for code, (dtype, value) in tags.items()}

@@ -15,7 +15,7 @@ def no_real_data(monkeypatch):
 
 
 def test_find_inputs_file_and_folder(tmp_path):
-    for name in ("b.png", "a.tif", "notes.txt"):
+    for name in ("b.png", "a.tif", "notes.txt", ".~a.tif"):   # hidden: a temporary file
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.png").write_bytes(b"x")
