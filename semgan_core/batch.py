@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from semgan_core import images
+from semgan_core import crops
 
 #: Output extensions kept from the input; other inputs are written as PNG.
 KEPT_SUFFIXES = (".tif", ".tiff", ".png")
@@ -48,25 +48,6 @@ def output_path(path, out) -> Path:
     return Path(out) / (path.stem + suffix)
 
 
-def image_files(folder) -> list[Path]:
-    """A folder's image files, sorted by name: not its sub-folders, nor hidden files.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        An existing folder.
-
-    Returns
-    -------
-    paths : list of pathlib.Path
-        The files with an extension of :data:`semgan_core.images.IMAGE_EXTENSIONS`
-        whose name does not start with ``.`` (hidden temporary files); may be empty.
-    """
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and p.suffix.lower() in images.IMAGE_EXTENSIONS
-                  and not p.name.startswith("."))  # not hidden temporary files
-
-
 def _expand(inputs):
     """(path, error or None) for every input file, folders expanded, in order."""
     for name in inputs:
@@ -74,7 +55,7 @@ def _expand(inputs):
         if not path.is_dir():
             yield path, None if path.is_file() else f"{path}: no such file or folder"
             continue
-        found = image_files(path)
+        found = crops.list_images(path)  # hidden temporary files left out
         if not found:
             yield path, f"{path}: folder holds no image files"
         yield from ((p, None) for p in found)

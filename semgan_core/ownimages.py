@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semgan_core import (batch, databar, fileformats, images, kernels, realdata, synth,
+from semgan_core import (crops, databar, fileformats, images, kernels, realdata, synth,
                          tiffmeta)
 
 #: The shared micrograph used as the example when there is one: an SiO2 particle film
@@ -34,10 +34,9 @@ def find_inputs(path) -> list[Path]:
     Parameters
     ----------
     path : str or os.PathLike
-        One image file, or a folder (its image files as
-        :func:`semgan_core.batch.image_files` lists them: sorted by name, not its
-        sub-folders nor hidden files; extensions
-        :data:`semgan_core.images.IMAGE_EXTENSIONS`).
+        One image file (extensions :data:`semgan_core.images.IMAGE_EXTENSIONS`), or a
+        folder: its image files as :func:`semgan_core.crops.list_images` lists them
+        (sorted, not its sub-folders nor hidden files).
 
     Returns
     -------
@@ -58,7 +57,7 @@ def find_inputs(path) -> list[Path]:
             raise ValueError(f"find_inputs: {path} is not an image file; expected one of "
                              f"{', '.join(images.IMAGE_EXTENSIONS)}")
         return [path]
-    found = batch.image_files(path)
+    found = crops.list_images(path)
     if not found:
         raise ValueError(f"find_inputs: folder {path} holds no image files "
                          f"({', '.join(images.IMAGE_EXTENSIONS)})")
