@@ -27,7 +27,9 @@ from semgan_core import __version__, results
 FORMAT = "semgan-generator/1"
 MEMBER = "semgan.json"
 GENERATOR_CLASSES = ("unet", "filter")
-MODES = ("unpaired", "paired")
+#: How a generator was trained: unpaired (the CycleGAN step), on real pairs of the same
+#: field (the oracle), or on pairs synthesised from clear images alone (``restorer``).
+MODES = ("unpaired", "paired", "synthesized-pairs")
 DEGRADATIONS = ("A", "B", "C")
 #: (generator class, mode) -> (model key, label used in tables, figures and cards).
 MODEL_NAMES = {
@@ -35,6 +37,10 @@ MODEL_NAMES = {
     ("filter", "paired"): ("filter-paired", "filter, paired (oracle)"),
     ("unet", "unpaired"): ("unet-cyclegan", "U-Net CycleGAN (paper)"),
     ("unet", "paired"): ("unet-paired", "U-Net, paired (oracle)"),
+    ("unet", "synthesized-pairs"): ("unet-restorer",
+                                    "U-Net restorer (pairs synthesised from clear images)"),
+    ("filter", "synthesized-pairs"): ("filter-restorer",
+                                      "filter restorer (pairs synthesised from clear images)"),
 }
 #: Layer classes that semgan's generators are built from (the U-Net, its residual
 #: wrapper and the filter generator); any other layer makes a file foreign.

@@ -238,11 +238,17 @@ def _save(trainer: Trainer, run: dict, step: int, clock: runlog.Clock) -> None:
 def generator_metadata(cfg: config.Config, mode: str, data_dir, role: str) -> dict:
     """What :func:`semgan_core.generators.save_generator` stores with a trained generator.
 
-    ``role`` is ``"G"`` (blurred -> clear) or ``"F"`` (clear -> blurred).
+    ``role`` is ``"G"`` (blurred -> clear) or ``"F"`` (clear -> blurred). Paired training
+    on a folder of pairs synthesised from clear images (:mod:`semgan_core.restorer`, its
+    manifest's ``kind`` is ``"restorer-pairs"``) is recorded as ``"synthesized-pairs"``,
+    not as the oracle trained on real pairs of the same field.
     """
     manifest = datasets.read_manifest(data_dir) or {}
-    return {"generator": "unet" if cfg.recipe == "paper" else "filter",
-            "mode": "paired" if mode == "paired" else "unpaired",
+    if mode != "paired":
+        how = "unpaired"
+    else:
+        how = "synthesized-pairs" if manifest.get("kind") == "restorer-pairs" else "paired"
+    return {"generator": "unet" if cfg.recipe == "paper" else "filter", "mode": how,
             "degradation": manifest.get("degradation"), "recipe": cfg.recipe,
             "role": role, "training": {"profile": cfg.profile, "seed": cfg.seed}}
 

@@ -32,7 +32,7 @@ def test_save_and_load_round_trip(generator, generator_file):
 
 def test_save_refuses_bad_metadata_and_names(generator, tmp_path):
     with pytest.raises(ValueError, match=r"metadata\['mode'\] must be one of 'unpaired', "
-                                         r"'paired', got 'cyclegan'"):
+                                         r"'paired', 'synthesized-pairs', got 'cyclegan'"):
         generators.save_generator(generator, tmp_path / "g.keras",
                                   metadata={**META, "mode": "cyclegan"})
     with pytest.raises(ValueError, match=r"g\.h5: the file name must end in \.keras"):

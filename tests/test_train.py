@@ -388,3 +388,18 @@ def test_a_non_finite_loss_stops_before_any_checkpoint_of_it(dataset, tmp_path,
     assert [s for s, _ in checkpoint.list_checkpoints(tmp_path / "run")] == [1]
     assert not (tmp_path / "run" / "generator_G.keras").exists()
     assert not (tmp_path / "run" / runguard.LOCK_FILE).exists()
+
+
+@pytest.mark.parametrize("kind, mode, expected", [
+    (None, "paired", ("unet-paired", "paired")),
+    ("restorer-pairs", "paired", ("unet-restorer", "synthesized-pairs")),
+    ("restorer-pairs", "cyclegan", ("unet-cyclegan", "unpaired")),
+])
+def test_generator_metadata_names_how_the_pairs_were_made(tmp_path, kind, mode, expected):
+    """Pairs synthesised from clear images are not the oracle's real pairs of one field."""
+    manifest = {"degradation": "A", **({"kind": kind} if kind else {})}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    cfg = config.get_config("smoke", recipe="paper")
+    meta = train.generator_metadata(cfg, mode, tmp_path, "G")
+    assert (generators.model_name(meta)[0], meta["mode"]) == expected
+    assert meta["degradation"] == "A"
