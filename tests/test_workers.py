@@ -137,10 +137,10 @@ def test_ctrl_c_of_make_dataset_stops_it_cleanly(tmp_path):
     """SIGINT to the process group (Ctrl-C): one line, status 130, no worker traceback,
     no process and no folder left."""
     command = [sys.executable, "-m", "semgan_core", "make-dataset", "--degradation", "A",
-               "--n-crops", "4000", "--size", "128", "--quiet", "--out", str(tmp_path / "ds")]
+               "--n-crops", "40000", "--size", "128", "--quiet", "--out", str(tmp_path / "ds")]
     proc, children = _start_mid_run(command, tmp_path)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    os.killpg(proc.pid, signal.SIGINT)   # mid-run: 40 000 crops take minutes
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == "semgan: interrupted"
     assert "Traceback" not in err
