@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from semgan_core.ablation import GAMMAS, SETTINGS
+from semgan_core.ablation import GAMMAS, SETTINGS, edge_difference
 
 LEVEL = 0.95
 
@@ -272,7 +272,51 @@ def gamma_figure(summary, *, reference=None, title=None):
         if reference is not None:
             ax.axhline(reference[metric], color="grey", linestyle="--", label="blurred input")
         ax.set(xlabel="edge weight gamma", ylabel=label, xticks=gammas)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     if title:
         fig.suptitle(title)
     return fig
+
+
+
+def artefact_rows(restorations, blurred, clean, *, n=2, operator="sobel", limit=2.0):
+    """The panels of the paper's Fig. 5b, for :func:`semgan_core.plotting.image_grid`.
+
+    Per crop, two rows: the blurred input, each restoration and the clean original; then,
+    under each image but the original, its edge map minus the original's (red: edges the
+    original lacks, such as halos and ringing; blue: edges it misses), and under the
+    original its own edge map, so no panel is empty.
+
+    Parameters
+    ----------
+    restorations : dict of str to ndarray, shape (N, H, W)
+        Setting name -> G applied to ``blurred``, float32 in [0, 1].
+    blurred, clean : ndarray, shape (N, H, W), float32 in [0, 1]
+    n : int, optional
+        How many crops (the first ``n``).
+    operator : {'sobel', 'kirsch'}
+    limit : float, optional
+        The colour scale of the differences, ``[-limit, limit]``.
+
+    Returns
+    -------
+    rows : list of dict
+        Title -> image, or title -> (image, imshow options) for the edge maps.
+    """
+    diff = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+    rows = []
+    for i in range(min(n, len(clean))):
+        zero = np.zeros_like(np.asarray(clean[i], np.float32))
+        rows.append({"blurred input": blurred[i],
+                     **{f"G(a), {name}": x[i] for name, x in restorations.items()},
+                     "clean original": clean[i]})
+        rows.append({"edges: input - clean": (edge_difference(blurred[i], clean[i],
+                                                              operator=operator), diff),
+                     **{f"edges: {name} - clean": (edge_difference(x[i], clean[i],
+                                                                   operator=operator), diff)
+                        for name, x in restorations.items()},
+                     "edges of the original": (edge_difference(clean[i], zero,
+                                                               operator=operator),
+                                               {"cmap": "Greys", "vmin": 0,
+                                                "vmax": 2 * limit})})
+    return rows

@@ -197,3 +197,20 @@ def test_claim6_says_when_no_operator_beats_the_edge_loss_off():
     claim6 = ablation_report.verdict_lines(runs)[2]
     # without operator times, 'cheaper' is read from the step times: Kirsch's is lower here
     assert ": partly confirmed" in claim6 and "neither operator beats it" in claim6
+
+
+def test_artefact_rows_pair_each_image_with_its_edge_difference():
+    rng = np.random.default_rng(0)
+    clean = rng.random((3, 32, 32)).astype(np.float32)
+    blurred = np.clip(clean + 0.1, 0, 1).astype(np.float32)
+    rows = ablation_report.artefact_rows({"gamma-0": clean, "gamma-10": blurred},
+                                         blurred, clean, n=2)
+    assert len(rows) == 4                                  # two crops, two rows each
+    images, edges = rows[0], rows[1]
+    assert list(images) == ["blurred input", "G(a), gamma-0", "G(a), gamma-10",
+                            "clean original"]
+    assert len(edges) == len(images)                       # no empty panel
+    same, options = edges["edges: gamma-0 - clean"]
+    assert np.all(same == 0) and options["vmin"] == -options["vmax"]
+    own = edges["edges of the original"][0]
+    np.testing.assert_allclose(own, ablation.edge_difference(clean[0], 0 * clean[0]))

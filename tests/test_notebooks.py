@@ -66,11 +66,18 @@ RANGES = (
 )
 
 
+#: Subtrees of differences (paired gains, one setting minus another): their PSNR and
+#: SSIM are differences, not values, and have no range of their own.
+DIFFERENCES = re.compile(r"paired|gain|diff|_vs_|delta", re.IGNORECASE)
+
+
 def _leaves(value, key=""):
-    """Yield ``(last key, number)`` for every number in a nested JSON value."""
+    """Yield ``(last key, number)`` for every number in a nested JSON value, outside
+    subtrees of differences (:data:`DIFFERENCES`)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _leaves(v, str(k))
+            if not DIFFERENCES.search(str(k)):
+                yield from _leaves(v, str(k))
     elif isinstance(value, list):
         for v in value:
             yield from _leaves(v, key)
@@ -105,6 +112,7 @@ def test_implausible_catches_values_out_of_range():
                                 "seconds_per_step": -0.1, "noise": 0.9})
     assert {k for k, _, _ in bad} == {"psnr", "ssim", "sf", "seconds_per_step", "noise"}
     assert checked == 5
+    assert implausible({"paired_vs_gamma_10": [{"psnr": -0.2, "ssim": 0.001}]}) == ([], 0)
 
 
 def test_there_are_notebooks():
