@@ -80,8 +80,12 @@ def _start_mid_run(command, tmp_path):
     """Start ``command`` in its own process group; return it with its descendants once the
     hidden .partial folder of ``tmp_path / "ds"`` holds a crop."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    # The child starts with Ctrl-C's default action even when this process ignores
+    # SIGINT (an ignored signal is inherited across exec, and Python then installs no
+    # KeyboardInterrupt handler), as it is when run in the background or under some runners.
     proc = subprocess.Popen(command, env=env, start_new_session=True,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline, children = time.monotonic() + 120, set()
     while time.monotonic() < deadline and proc.poll() is None:
         children |= _descendants(proc.pid)
