@@ -136,6 +136,38 @@ def _cmd_deblur(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _cmd_make_pairs(args: argparse.Namespace) -> int:
+    from semgan_core import restorer
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise FileNotFoundError(f"make-pairs: DATA {str(data)!r} is not a folder")
+    degrader = args.degrader
+    if degrader not in restorer.DEGRADERS:
+        if Path(degrader).suffix != ".keras":
+            raise ValueError(f"make-pairs: --degrader must be "
+                             f"{', '.join(restorer.DEGRADERS)} or a generator .keras file, "
+                             f"got {degrader!r}")
+        if not Path(degrader).is_file():
+            raise FileNotFoundError(f"make-pairs: --degrader {degrader!r} is not a file")
+        from semgan_core import tflog
+
+        tflog.import_tensorflow(verbose=args.verbose)   # only for a generator file
+    options = {key: value for key, value in (
+        ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
+        ("p_clean", args.p_clean), ("strength", args.strength)) if value is not None}
+    manifest = restorer.make_pair_dataset(data, args.out, degrader=degrader,
+                                          extra_clear=args.extra_clear, seed=args.seed,
+                                          **options)
+    fog = manifest.get("fog")
+    fitted = ("" if fog is None else f"; fitted fog: airlight {fog['airlight']:.2f}, "
+              f"tau {fog['tau'][0]:g}-{fog['tau'][1]:g}")
+    print(f"wrote {manifest['n_pairs']} pairs ({manifest['size']}x{manifest['size']}) to "
+          f"{args.out}; degrader {degrader}{fitted}; noise level median "
+          f"{manifest['noise_levels'][0.5]:.4f}")
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -168,7 +200,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 #: Commands that never import TensorFlow, or import it (quietly) themselves once their
 #: options and files are checked.
-_WITHOUT_TENSORFLOW = ("synth", "make-dataset", "deblur")
+_WITHOUT_TENSORFLOW = ("synth", "make-dataset", "deblur", "make-pairs")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -245,6 +277,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("make-pairs", help="synthesise training pairs for 'train --paired' "
+                       "from a dataset's clear images alone",
+                       description="Write a paired training folder for 'train --paired' "
+                       "(the noise-aware restorer) from an unpaired dataset DATA (from "
+                       "make-dataset, or with the same trainA/ and trainB/ folders): the "
+                       "inputs are DATA's clear images (trainB/) degraded by a blur, fog "
+                       "and noise estimated from its unpaired blurred images (trainA/), so "
+                       "no blurred image of the same field is needed. Writes trainA/ "
+                       "(inputs), trainA_gt/ (clear), testA/, testA_gt/ and manifest.json "
+                       "(the fitted PSF, fog and noise levels) to --out. Then train on "
+                       "it with 'train --paired --data OUT' (the restorer's settings: "
+                       "semgan_core.restorer.SETTINGS); '--set wiener_psf=OUT/manifest.json' "
+                       "gives the U-Net Wiener-filtered copies of its input for that PSF.")
+    p.add_argument("data", metavar="DATA", help="unpaired dataset folder (trainA/, trainB/)")
+    p.add_argument("--out", required=True, help="new paired folder (must not exist or be "
+                   "empty)")
+    p.add_argument("--degrader", default="psf", metavar="psf|psf+fog|FILE.keras",
+                   help="the degradation of the clear images: 'psf' (default), the blur's "
+                   "point-spread function fitted from the two domains; 'psf+fog', that "
+                   "blur and the fog (airlight, optical depth) fitted too, for "
+                   "degradations B and C; or a clear -> blurred generator file, e.g. the "
+                   "filter recipe's RUN_DIR/generator_F.keras (imports TensorFlow)")
+    p.add_argument("--extra-clear", nargs="+", action="extend", default=[], metavar="DIR",
+                   help="more unpaired datasets whose trainB/ images join the clear pool "
+                   "(e.g. real micrographs; repeatable); each folder is drawn equally often")
+    p.add_argument("--n-pairs", type=int, default=None, metavar="N",
+                   help="pairs to write, at least 5 (default 6000)")
+    p.add_argument("--size", type=int, default=None,
+                   help="crop side, a multiple of 128 (default 128)")
+    p.add_argument("--p-sharp", type=float, default=None, metavar="P",
+                   help="share of pairs without blur, so a sharp image is left alone "
+                   "(default 0.3)")
+    p.add_argument("--p-clean", type=float, default=None, metavar="P",
+                   help="share of pairs without noise (default 0.3)")
+    p.add_argument("--strength", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                   help="range of the blur strength of the other pairs, 1 = the fitted "
+                   "blur (default 0.3 1.2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_make_pairs)
 
     p = sub.add_parser("train", help="train the CycleGAN (or the supervised oracle)",
                        description="Train into a run folder: checkpoints/, losses.csv, tb/, "

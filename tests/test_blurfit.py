@@ -65,3 +65,58 @@ def test_estimate_psf_refuses_bad_sizes(size, match):
 def test_estimate_psf_refuses_stacks_of_other_sizes():
     with pytest.raises(ValueError, match="estimate_psf: blurred crops are"):
         blurfit.estimate_psf(_clear(2, size=32), _clear(2, size=64))
+
+
+# --- read_psf ------------------------------------------------------------------------
+
+def test_read_psf_reads_a_json_list_a_manifest_and_npy(tmp_path):
+    import json
+
+    raw = 3 * TRUE_PSF.astype(np.float64)               # normalised on reading
+    (tmp_path / "psf.json").write_text(json.dumps(raw.tolist()))
+    (tmp_path / "manifest.json").write_text(json.dumps({"degrader": "psf",
+                                                        "psf": TRUE_PSF.tolist(),
+                                                        "n_pairs": 10}))
+    np.save(tmp_path / "psf.npy", raw)
+    for name in ("psf.json", "manifest.json", "psf.npy"):
+        psf = blurfit.read_psf(tmp_path / name)
+        assert psf.dtype == np.float32 and psf.shape == (7, 7)
+        np.testing.assert_allclose(psf, TRUE_PSF, atol=1e-7)
+    assert blurfit.read_psf(str(tmp_path / "psf.npy")).sum() == pytest.approx(1, abs=1e-6)
+
+
+def test_read_psf_of_a_written_pair_folder(tmp_path):
+    from semgan_core import results
+
+    results.write_json(tmp_path / "manifest.json", {"psf": np.pad(TRUE_PSF, 4).tolist()})
+    assert blurfit.read_psf(tmp_path / "manifest.json").shape == (15, 15)
+
+
+def test_read_psf_refuses_a_missing_file_and_a_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"read_psf: '.*none\.json' is not a file"):
+        blurfit.read_psf(tmp_path / "none.json")
+    with pytest.raises(FileNotFoundError, match="read_psf: .* is not a file"):
+        blurfit.read_psf(tmp_path)
+
+
+@pytest.mark.parametrize("name, content, match", [
+    ("bad.json", "{not json", "holds no PSF"),
+    ("manifest.json", '{"degrader": "generator"}', r"holds no PSF \(KeyError"),
+    ("ragged.json", "[[1, 2], [3]]", "holds no PSF"),
+    ("text.json", '[["a", "b", "c"]]', "holds no PSF"),
+    ("even.json", "[[0.25, 0.25], [0.25, 0.25]]", r"expected a 2-D kernel with odd sides, "
+                                                  r"finite and non-negative, got shape \(2, 2\)"),
+    ("flat.json", "[0.25, 0.5, 0.25]", r"got shape \(3,\)"),
+    ("negative.json", "[[0, -1, 0], [0, 3, 0], [0, -1, 0]]", "non-negative"),
+    ("zero.json", "[[0, 0, 0], [0, 0, 0], [0, 0, 0]]", "non-negative"),
+    ("nan.json", "[[NaN]]", "finite"),
+    ("bad.npy", b"not an npy file", "holds no PSF"),
+])
+def test_read_psf_refuses_invalid_content_in_one_line_naming_the_file(tmp_path, name,
+                                                                      content, match):
+    path = tmp_path / name
+    (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+    with pytest.raises(ValueError, match=match) as info:
+        blurfit.read_psf(path)
+    message = str(info.value)
+    assert message.startswith(f"read_psf: {str(path)!r}") and "\n" not in message

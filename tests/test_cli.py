@@ -24,7 +24,7 @@ def test_help_lists_the_commands(capsys):
         cli.main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("make-dataset", "synth", "train"):
+    for command in ("make-dataset", "synth", "train", "make-pairs"):
         assert command in out
 
 
@@ -279,3 +279,133 @@ def test_evaluate_refuses_a_foreign_generator(tmp_path, capsys):
     assert status == 2
     assert "random.keras is a Keras model but not a semgan generator" in _error_line(capsys)
     assert not (tmp_path / "eval").exists()
+
+
+# --- make-pairs: the restorer's training pairs from a dataset's clear images -----------
+
+@pytest.fixture(scope="module")
+def tiny_unpaired(tmp_path_factory):
+    """An unpaired folder of 128-pixel images: trainA blurred with shot noise, trainB
+    clear, from different synthetic fields."""
+    from semgan_core import kernels, noise, synth
+
+    root = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        clear = synth.micrograph(128, rng=rng)[0]
+        blurred = kernels.convolve(synth.micrograph(128, rng=rng)[0], kernels.ASSUMED_PSF)
+        images.write_image(root / "trainA" / f"{i}.png",
+                           noise.add_noise(blurred, noise.NoiseModel(sigma=0.02), rng=rng))
+        images.write_image(root / "trainB" / f"{i}.png", clear)
+    return root
+
+
+def _manifest(folder):
+    import json
+
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def test_make_pairs_writes_a_paired_folder(tiny_unpaired, tmp_path, capsys):
+    out = tmp_path / "pairs"
+    assert cli.main(["make-pairs", str(tiny_unpaired), "--out", str(out), "--n-pairs", "6",
+                     "--size", "128"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"wrote 6 pairs (128x128) to {out}; degrader psf; noise level "
+                           "median 0.0")
+    assert len(line.splitlines()) == 1 and "fog" not in line
+    for folder, count in (("trainA", 2), ("trainA_gt", 2), ("testA", 4), ("testA_gt", 4)):
+        assert len(list((out / folder).glob("*.png"))) == count
+    manifest = _manifest(out)
+    assert manifest["degrader"] == "psf" and manifest["n_pairs"] == 6
+    assert float(line.rsplit(" ", 1)[1]) == pytest.approx(manifest["noise_levels"]["0.5"],
+                                                          abs=1e-4)
+
+
+def test_make_pairs_passes_its_options_on(tiny_unpaired, tmp_path, capsys):
+    out = tmp_path / "pairs"
+    assert cli.main(["make-pairs", str(tiny_unpaired), "--out", str(out), "--n-pairs", "5",
+                     "--size", "128", "--p-sharp", "0", "--p-clean", "1", "--strength",
+                     "0.5", "0.7", "--seed", "3", "--extra-clear", str(tiny_unpaired)]) == 0
+    manifest = _manifest(out)
+    assert (manifest["p_sharp"], manifest["p_clean"], manifest["strength"],
+            manifest["seed"]) == (0.0, 1.0, [0.5, 0.7], 3)
+    assert manifest["extra_clear"] == [str(tiny_unpaired)]
+    assert all(0.5 <= r["strength"] <= 0.7 and r["sigma"] == 0
+               for r in manifest["images"].values())
+
+
+def test_make_pairs_defaults_are_the_librarys(capsys):
+    import inspect
+
+    from semgan_core import restorer
+
+    args = cli.build_parser().parse_args(["make-pairs", "DATA", "--out", "OUT"])
+    defaults = {k: p.default for k, p in
+                inspect.signature(restorer.make_pair_dataset).parameters.items()}
+    assert (args.degrader, args.seed, args.extra_clear) == ("psf", defaults["seed"], [])
+    # unset options are left to the library; the help states its defaults
+    assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.strength) == (None,) * 5
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["make-pairs", "--help"])
+    assert exit_info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for text in (f"at least {restorer.N_SAMPLES + 1} (default {defaults['n_pairs']})",
+                 f"(default {defaults['size']})", f"(default {restorer.P_SHARP})",
+                 f"(default {restorer.P_CLEAN})",
+                 f"(default {restorer.STRENGTH[0]} {restorer.STRENGTH[1]})",
+                 "train --paired", "clear images", "unpaired blurred images"):
+        assert text in help_text, text
+
+
+def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, tmp_path):
+    out = tmp_path / "pairs"
+    code = ("import sys; from semgan_core import cli; "
+            f"status = cli.main(['make-pairs', {str(tiny_unpaired)!r}, '--out', "
+            f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128']); "
+            "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(status)")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    summary, imported = proc.stdout.strip().splitlines()
+    assert imported == "tensorflow imported: False"
+    fog = _manifest(out)["fog"]
+    assert (f"degrader psf+fog; fitted fog: airlight {fog['airlight']:.2f}, "
+            f"tau {fog['tau'][0]:g}-{fog['tau'][1]:g}; noise level median") in summary
+
+
+def test_make_pairs_with_a_generator_file(tiny_unpaired, generator_file, tmp_path, capsys):
+    out = tmp_path / "pairs"
+    assert cli.main(["make-pairs", str(tiny_unpaired), "--out", str(out), "--degrader",
+                     str(generator_file), "--n-pairs", "5", "--size", "128"]) == 0
+    assert f"degrader {generator_file};" in capsys.readouterr().out
+    manifest = _manifest(out)
+    assert manifest["degrader"] == "generator" and manifest["path"] == str(generator_file)
+
+
+@pytest.mark.parametrize("case", ["missing data", "bad degrader", "missing generator",
+                                  "bad size", "taken out"])
+def test_make_pairs_bad_input_is_one_line(tiny_unpaired, tmp_path, capsys, case):
+    data, out, extra = tiny_unpaired, tmp_path / "pairs", []
+    if case == "missing data":
+        data = tmp_path / "no_such_data"
+        message = f"make-pairs: DATA {str(data)!r} is not a folder"
+    elif case == "bad degrader":
+        extra = ["--degrader", "wiener"]
+        message = ("make-pairs: --degrader must be psf, psf+fog or a generator .keras file, "
+                   "got 'wiener'")
+    elif case == "missing generator":
+        extra = ["--degrader", str(tmp_path / "F.keras")]
+        message = f"make-pairs: --degrader {str(tmp_path / 'F.keras')!r} is not a file"
+    elif case == "bad size":
+        extra = ["--size", "100"]
+        message = "make_pair_dataset: size"
+    else:
+        out.mkdir()
+        (out / "keep.txt").write_text("keep")
+        message = "exists and is not empty"
+    status = cli.main(["make-pairs", str(data), "--out", str(out), "--n-pairs", "5", *extra])
+    assert status == 2
+    assert message in _error_line(capsys)
+    assert not out.exists() or [p.name for p in out.iterdir()] == ["keep.txt"]

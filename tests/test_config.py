@@ -86,6 +86,8 @@ def test_recipe_keys_are_validated(key, value, message):
     (dict(recipe="paper", filter_size=9), r"filter_size=9 would be ignored \(recipe='paper'"),
     (dict(recipe="paper", tone="none"), r"tone='none' would be ignored \(recipe='paper'"),
     (dict(recipe="paper", lambda_spectral=1.0), r"lambda_spectral=1.0 would be ignored"),
+    (dict(wiener_psf="pairs/manifest.json"), r"wiener_psf='pairs/manifest.json' would be "
+                                             r"ignored \(recipe='filter' does not use it\)"),
     (dict(lambda_spectral=0, spectral_cap=8), r"spectral_cap=8.0 would be ignored "
                                               r"\(lambda_spectral=0\)"),
     (dict(spectral_target="pair", spectral_cap=8), r"spectral_cap=8.0 would be ignored "
@@ -190,3 +192,17 @@ def test_parse_overrides():
     assert config.parse_overrides(None) == {}
     with pytest.raises(ValueError, match="--set expects key=value, got 'steps'"):
         config.parse_overrides(["steps"])
+
+
+def test_wiener_psf_is_a_paper_network_option():
+    assert config.Config().wiener_psf == ""
+    assert "wiener_psf" in config.SECTIONS["networks"]
+    assert "wiener_psf" in config.RECIPE_OPTIONS["paper"]
+    cfg = config.get_config("smoke", recipe="paper", residual=True, wiener_psf="psf.json")
+    assert cfg.wiener_psf == "psf.json" and cfg.section("networks")["wiener_psf"] == "psf.json"
+    # the paper profile's recipe reads it; the filter recipe on the same profile refuses it
+    assert config.get_config("paper", wiener_psf="psf.json").wiener_psf == "psf.json"
+    with pytest.raises(ValueError, match=r"get_config: wiener_psf='psf.json' would be "
+                                         r"ignored \(recipe='filter'"):
+        config.get_config("paper", recipe="filter", wiener_psf="psf.json")
+    assert config.get_config("smoke", wiener_psf="").recipe == "filter"   # neutral value
