@@ -11,7 +11,9 @@ each blurred image's shot noise, from Immerkaer's estimator
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -164,3 +166,39 @@ def _stack(func, array):
         raise ValueError(f"{func}: expected a stack of shape (N, H, W), got shape "
                          f"{stack.shape}")
     return np.stack([images.as_image(x, name=f"{func}: image") for x in stack])
+
+
+def read_psf(path) -> np.ndarray:
+    """A point-spread function from a file: ``.npy``, or JSON holding a 2-D list or an
+    object with a ``"psf"`` key (a paired folder's ``manifest.json`` from
+    :func:`semgan_core.restorer.make_pair_dataset`).
+
+    Returns
+    -------
+    psf : ndarray, shape (p, q), float32, odd sides, non-negative, sums to 1
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    ValueError
+        One line naming the file, if it holds no valid PSF.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"read_psf: {str(path)!r} is not a file")
+    try:
+        if path.suffix == ".npy":
+            value = np.load(path, allow_pickle=False)
+        else:
+            value = json.loads(path.read_text())
+            value = value["psf"] if isinstance(value, dict) else value
+        psf = np.asarray(value, np.float64)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise ValueError(f"read_psf: {str(path)!r} holds no PSF ({type(exc).__name__}: "
+                         f"{exc})") from None
+    if (psf.ndim != 2 or psf.shape[0] % 2 == 0 or psf.shape[1] % 2 == 0
+            or not np.all(np.isfinite(psf)) or psf.min() < 0 or psf.sum() <= 0):
+        raise ValueError(f"read_psf: {str(path)!r}: expected a 2-D kernel with odd sides, "
+                         f"finite and non-negative, got shape {psf.shape}")
+    return (psf / psf.sum()).astype(np.float32)

@@ -60,6 +60,7 @@ class Config:
     width: float = 1.0              # channel multiplier (paper: 1.0)
     bottleneck_norm: bool = False   # U-Net: instance norm at the H/128 bottleneck
     residual: bool = False          # U-Net: G(x) = x + U-Net(x), output layer zero-initialised
+    wiener_psf: str = ""            # U-Net: JSON/.npy PSF; Wiener-filtered copies as inputs
     filter_size: int = 15           # filter recipe: side of the learned filter (odd)
     filter_gain: float = 10.0       # filter recipe: its learning-rate multiplier
     tone: str = "mean"              # filter recipe: tone field "mean", "mean+spread", "none"
@@ -118,7 +119,8 @@ class Config:
 #: The fields of :class:`Config` by concern, in field order.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "run": ("profile", "seed", "recipe"),
-    "networks": ("image_size", "width", "bottleneck_norm", "residual", "filter_size",
+    "networks": ("image_size", "width", "bottleneck_norm", "residual", "wiener_psf",
+                 "filter_size",
                  "filter_gain", "tone", "disc_norm", "disc_input"),
     "paper_losses": ("lambda_adv", "lambda_cycle", "lambda_identity", "gamma_edge",
                      "edge_operator", "edge_reference"),
@@ -142,7 +144,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 #: Options only one recipe's generator or loss terms read: another recipe refuses them.
 RECIPE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "paper": ("bottleneck_norm", "residual"),
+    "paper": ("bottleneck_norm", "residual", "wiener_psf"),
     "filter": ("filter_size", "filter_gain", "tone", "lambda_spectral", "spectral_target",
                "spectral_cap", "lambda_histogram"),
 }

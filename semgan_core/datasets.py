@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from semgan_core import checks, crops, degrade, images, results, workers
@@ -100,9 +101,11 @@ def make_dataset(out, *, degradation="A", source="synthetic", n_source=None, n_c
         killed is removed by the next run (:func:`semgan_core.workers.partial_folder`).
     degradation : {'A', 'B', 'C'}
         The paper's degradation (:func:`semgan_core.degrade.degrade`).
-    source : 'synthetic' or path-like
+    source : 'synthetic', 'real' or path-like
         ``'synthetic'``: ``synth.micrograph`` images of ``2 * size`` pixels (kind
-        ``'mixed'``). A folder: every image file in it, recursively, read with
+        ``'mixed'``). ``'real'``: the shared real clean micrographs
+        (:func:`semgan_core.realdata.clean_source_folder`, linked for the build, never
+        copied; ``FileNotFoundError`` with the reason when they are not available). A folder: every image file in it, recursively, read with
         ``images.read_image(path, crop_databar=True)``; every image is read once first
         to check it (see ``skip_bad``). Files with other suffixes than
         ``IMAGE_SUFFIXES`` are skipped; a one-line warning (logger
@@ -179,6 +182,18 @@ def make_dataset(out, *, degradation="A", source="synthetic", n_source=None, n_c
         For invalid options, a missing or empty source folder, or bad source images
         (unreadable, or smaller than ``size``): one message names every bad file.
     """
+    if isinstance(source, str) and source == "real":
+        from semgan_core import realdata          # the shared real micrographs, linked
+
+        with tempfile.TemporaryDirectory(prefix="semgan-real-sources-") as links:
+            return make_dataset(
+                out, degradation=degradation,
+                source=realdata.clean_source_folder(Path(links) / "sources"),
+                n_source=n_source, n_crops=n_crops, test_fraction=test_fraction, seed=seed,
+                strict_unpaired=strict_unpaired, hybrid=hybrid, size=size,
+                progress=progress, processes=processes, val_fraction=val_fraction,
+                test_only=test_only, max_test=max_test, skip_bad=skip_bad, noise=noise,
+                clear_noise=clear_noise, read_noise=read_noise, row_noise=row_noise)
     opts = _check_options(degradation, n_crops, test_fraction, seed, hybrid, size,
                           processes, val_fraction)
     _check_flags(test_only, max_test, skip_bad)

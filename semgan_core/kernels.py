@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage, signal
 
 from semgan_core import images
-from semgan_core.checks import check_number, is_int
+from semgan_core.checks import check_int, check_number, is_int
 
 #: The paper's blur parameters (Methods): Gaussian 7x7 sigma 1, motion d 10 px at
 #: theta 0 deg, defocus disk r 5 px.
@@ -283,3 +283,47 @@ def convolve(image, kernel):
         padded = np.pad(image, ((ph, ph), (pw, pw)), mode="symmetric")
         out = signal.fftconvolve(padded, k, mode="valid")
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def wiener_kernel(psf, balance, *, size=15):
+    """The spatial kernel of the Wiener filter ``conj(H) / (|H|**2 + balance)``.
+
+    Parameters
+    ----------
+    psf : ndarray, shape (p, q)
+        The blur kernel: odd sides, non-negative, sums to 1 (as for :func:`convolve`).
+    balance : float
+        The constant noise-to-signal power ratio K, > 0.
+    size : int, optional
+        Odd side of the returned kernel (the filter is cut to it and its sum reset to 1,
+        so the mean grey level is kept).
+
+    Returns
+    -------
+    kernel : ndarray, shape (size, size), float32, sums to 1 (it has negative taps)
+
+    Raises
+    ------
+    ValueError
+        For an invalid PSF, a non-positive ``balance`` or an even or too small ``size``.
+
+    Examples
+    --------
+    >>> k = wiener_kernel(gaussian_kernel(7, 1.0), 0.01)
+    >>> k.shape, round(float(k.sum()), 5), bool(k[7, 7] > 1)
+    ((15, 15), 1.0, True)
+    """
+    psf = _check_kernel("wiener_kernel", psf)
+    balance = check_number("wiener_kernel", "balance", balance, low=0, strict=True)
+    size = check_int("wiener_kernel", "size", size, low=1)
+    if size % 2 == 0:
+        raise ValueError(f"wiener_kernel: size must be odd, got {size}")
+    n = 2 * max(size, *psf.shape)                     # grid without wrap-around
+    grid = np.zeros((n, n))
+    grid[:psf.shape[0], :psf.shape[1]] = psf / psf.sum()
+    grid = np.roll(grid, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))
+    h = np.fft.fft2(grid)
+    w = np.real(np.fft.fftshift(np.fft.ifft2(np.conj(h) / (np.abs(h) ** 2 + balance))))
+    c, r = n // 2, size // 2
+    kernel = w[c - r:c + r + 1, c - r:c + r + 1]
+    return (kernel / kernel.sum()).astype(np.float32)

@@ -174,7 +174,7 @@ def _decoder(x, skips, width: float, bottleneck_norm: bool):
 
 
 def build_generator(width: float = 1.0, *, bottleneck_norm: bool = False,
-                    name: str = "G") -> keras.Model:
+                    name: str = "G", channels: int = 1) -> keras.Model:
     """Build the multi-scale U-Net generator (G or F).
 
     Parameters
@@ -186,11 +186,15 @@ def build_generator(width: float = 1.0, *, bottleneck_norm: bool = False,
         docstring gives the measurement). True is the paper's literal reading.
     name : str
         Model name.
+    channels : int
+        Input channels (1: the image; more when filtered copies of it are stacked
+        on, :func:`semgan_core.recipes.build_unet`).
 
     Returns
     -------
     model : keras.Model
-        Input ``(None, None, None, 1)`` in [-1, 1]; output of the same shape, tanh.
+        Input ``(None, None, None, channels)`` in [-1, 1]; output ``(None, None, None,
+        1)``, tanh.
         Sides must be multiples of 128 (``ValueError`` from
         :func:`semgan_core.checks.check_input_size`).
 
@@ -201,7 +205,8 @@ def build_generator(width: float = 1.0, *, bottleneck_norm: bool = False,
     14
     """
     checks.check_positive("build_generator", "width", width)
-    inputs = keras.Input(shape=(None, None, 1), name="image")
+    channels = checks.check_int("build_generator", "channels", channels, low=1)
+    inputs = keras.Input(shape=(None, None, channels), name="image")
     x = InputSizeCheck(name="size_check")(inputs)
     x, skips = _encoder(x, width, bottleneck_norm)
     outputs = _decoder(x, skips, width, bottleneck_norm)

@@ -12,12 +12,18 @@ lives in :mod:`semgan_core.cpu_recipe`. :func:`get_recipe` returns either by the
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 import keras
 
-from semgan_core import config, cpu_recipe, models
+from semgan_core import blurfit, config, cpu_recipe, kernels, models
 from semgan_core.plugin import Recipe
+
+#: Balances K of the Wiener-filtered copies a U-Net with ``cfg.wiener_psf`` sees (a
+#: sharp, noisy one and a smoother one), and their kernels' side.
+WIENER_BALANCES = (0.003, 0.03)
+WIENER_SIZE = 15
 
 
 def build_unet(cfg: config.Config, name: str) -> keras.Model:
@@ -25,17 +31,40 @@ def build_unet(cfg: config.Config, name: str) -> keras.Model:
     ``cfg.residual``, ``x + U-Net(x)`` with the U-Net's output layer zero-initialised,
     so that G starts as the identity.
 
+    With ``cfg.wiener_psf`` (a PSF file, :func:`semgan_core.blurfit.read_psf`) the U-Net
+    sees the image and its Wiener-filtered copies for that PSF, one per balance of
+    :data:`WIENER_BALANCES` (a fixed, untrained 15x15 convolution,
+    :func:`semgan_core.kernels.wiener_kernel`), as in deep Wiener deconvolution: the
+    linear inverse is given, the network learns where to trust it and how to remove
+    the noise it amplifies. The residual stays over the image itself, so a sharp input
+    can pass unchanged. (Both generators of an unpaired run get the same inputs.)
+
     The residual output is not clipped to [-1, 1] (``images.from_model_range`` clips).
     """
+    extra = len(WIENER_BALANCES) if cfg.wiener_psf else 0
     unet = models.build_generator(cfg.width, bottleneck_norm=cfg.bottleneck_norm,
-                                  name=f"{name}_unet" if cfg.residual else name)
-    if not cfg.residual:
+                                  name=f"{name}_unet" if cfg.residual or extra else name,
+                                  channels=1 + extra)
+    if cfg.residual:
+        for weight in unet.layers[-1].weights:      # the 1-channel tanh output layer
+            weight.assign(tf.zeros_like(weight))
+    if not (cfg.residual or extra):
         return unet
-    for weight in unet.layers[-1].weights:          # the 1-channel tanh output layer
-        weight.assign(tf.zeros_like(weight))
     image = keras.Input(shape=(None, None, 1), name="image")
-    return keras.Model(image, keras.layers.Add(name="residual")([image, unet(image)]),
-                       name=name)
+    features = image
+    if extra:
+        psf = blurfit.read_psf(cfg.wiener_psf)
+        wiener = keras.layers.Conv2D(extra, WIENER_SIZE, padding="same", use_bias=False,
+                                     trainable=False, name="wiener")
+        wiener.build((None, None, None, 1))
+        # Conv2D correlates: flip the kernels so that the layer convolves
+        wiener.set_weights([np.stack([kernels.wiener_kernel(psf, k, size=WIENER_SIZE)[::-1, ::-1]
+                                      for k in WIENER_BALANCES], -1)[:, :, None, :]])
+        features = keras.layers.Concatenate(name="with_wiener")([image, wiener(image)])
+    out = unet(features)
+    if cfg.residual:
+        out = keras.layers.Add(name="residual")([image, out])
+    return keras.Model(image, out, name=name)
 
 
 PAPER = Recipe("paper", build_unet, lambda cfg: [])

@@ -66,17 +66,20 @@ from pathlib import Path
 
 import numpy as np
 
-from semgan_core import blurfit, checks, datasets, images, kernels, noise, results
+from semgan_core import blurfit, checks, datasets, fogfit, images, kernels, noise, results
 
 #: Training settings of the restorer (``get_config("book", **SETTINGS)``, paired mode).
 SETTINGS = dict(recipe="paper", residual=True, width=0.125, image_size=128, batch_size=8,
                 learning_rate=5e-4, beta_1=0.9, steps=6000, lr_decay=True,
                 intra_op_threads=2)
 #: Defaults of the pair synthesis.
-P_SHARP = 0.25             # share of pairs without blur (input = clear crop + noise)
-P_CLEAN = 0.15             # share of pairs without noise
+P_SHARP = 0.3              # share of pairs without blur (input = clear crop + noise)
+P_CLEAN = 0.3              # share of pairs without noise
 STRENGTH = (0.3, 1.2)      # blur strength s of the other pairs, uniform
 N_SAMPLES = 4              # pairs written to testA/testA_gt (the trainer's sample grids)
+#: Degraders fitted from the unpaired dataset itself (:func:`make_pair_dataset`).
+DEGRADERS = ("psf", "psf+fog")
+FOG_FIT = 100              # images of each domain for the fog fit
 
 
 def train_overrides(**changes) -> list[str]:
@@ -130,8 +133,9 @@ def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
 
 
 def _degrader(data_dir, degrader, rng, n_fit):
-    """``(degrade(image) -> image, description)`` for ``degrader`` ('psf' or an F file)."""
-    if str(degrader) != "psf":
+    """``(degrade(image) -> image, description, blurred sample)`` for ``degrader``:
+    'psf', 'psf+fog' or a clear -> blurred generator file."""
+    if str(degrader) not in DEGRADERS:
         from semgan_core import generators          # TensorFlow only when needed
 
         model = generators.load_generator(degrader)
@@ -143,8 +147,22 @@ def _degrader(data_dir, degrader, rng, n_fit):
     blurred, clear = (_sample(data_dir / folder, n_fit, rng) for folder in ("trainA", "trainB"))
     psf = blurfit.estimate_psf(blurred, clear, blurred_noise=[noise.estimate_noise(x) for x in blurred],
                        clear_noise=[noise.estimate_noise(x) for x in clear])
-    return (lambda image: kernels.convolve(image, psf)), {"degrader": "psf",
-                                                          "psf": psf.tolist()}, blurred
+    description = {"degrader": str(degrader), "psf": psf.tolist()}
+    if str(degrader) == "psf":
+        return (lambda image: kernels.convolve(image, psf)), description, blurred
+    fit = fogfit.estimate_fog(blurred[:FOG_FIT], np.stack([kernels.convolve(x, psf)
+                                                           for x in clear[:FOG_FIT]]),
+                              seed=int(rng.integers(2**31 - 1)))
+    description["fog"] = fit
+    low, high = fit["tau"]
+
+    def apply(image):
+        blurred_image = kernels.convolve(image, psf)
+        if high == 0:
+            return blurred_image
+        return fogfit.apply_fog(blurred_image, airlight=fit["airlight"],
+                                tau=float(rng.uniform(low, high)), rng=rng)
+    return apply, description, blurred
 
 
 def _sample(folder, n, rng):
@@ -176,10 +194,12 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         New folder: ``trainA``/``trainA_gt`` (input, clear), ``testA``/``testA_gt``
         (the first :data:`N_SAMPLES` pairs, for the trainer's sample grids) and
         ``manifest.json``.
-    degrader : 'psf' or path-like
+    degrader : 'psf', 'psf+fog' or path-like
         ``'psf'``: :func:`semgan_core.blurfit.estimate_psf` from ``n_fit`` images of
-        each domain. A path:
-        a clear -> blurred generator (the filter recipe's ``generator_F.keras``).
+        each domain. ``'psf+fog'``: that blur, then eq. 18's fog with the airlight and
+        optical-depth range fitted by :func:`semgan_core.fogfit.estimate_fog` (each
+        clear image gets a fresh depth field and depth). A path: a clear -> blurred
+        generator (the filter recipe's ``generator_F.keras``).
     n_pairs : int
         Pairs to write (>= ``N_SAMPLES + 1``).
     size : int
@@ -225,11 +245,15 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{func}: output {str(out)!r} exists and is not empty")
     rng = np.random.default_rng(seed)
+    pools = []
+    for folder in (Path(d) / "trainB" for d in (data_dir, *extra_clear)):
+        pools.append(datasets.list_images(folder) if folder.is_dir() else [])
+        if not pools[-1]:
+            raise FileNotFoundError(f"{func}: {str(folder)!r} holds no images")
     degrade, description, blurred = _degrader(data_dir, degrader, rng, n_fit)
     if blurred is None:
         blurred = _sample(data_dir / "trainA", n_fit, rng)
     levels = blurfit.noise_levels(blurred)
-    pools = [datasets.list_images(Path(d) / "trainB") for d in (data_dir, *extra_clear)]
     tmp = out.parent / f".{out.name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     records = {}

@@ -230,9 +230,6 @@ def test_wiener_layer_is_fixed_and_holds_the_wiener_kernels(wiener_unet):
     assert all(id(w) in trainable for w in wiener_unet.get_layer("G_unet").trainable_weights)
 
 
-@pytest.mark.xfail(strict=True, reason="recipes.build_unet sets wiener_kernel as the "
-                   "Conv2D weights, but Conv2D cross-correlates: an asymmetric PSF gets "
-                   "the flipped (wrong) inverse; the weights need [::-1, ::-1]")
 def test_wiener_layer_convolves_like_the_wiener_filter_for_an_asymmetric_psf(tmp_path):
     """A one-sided scan smear: the layer must apply the Wiener kernel by convolution
     (zero padding, as Conv2D 'same'), which undoes the PSF's direction."""
