@@ -27,13 +27,36 @@ from pathlib import Path
 
 from semgan_core import generators, results
 
-KINDS = {"filter-unpaired": ("filter", "unpaired"), "filter-paired": ("filter", "paired")}
+KINDS = {"filter-unpaired": ("filter", "unpaired"), "filter-paired": ("filter", "paired"),
+         "unet-restorer": ("unet", "synthesized-pairs")}
 WHAT = {
     "unpaired": "the generator G (blurred -> clear) trained on unpaired data",
     "paired": "the same filter generator trained on the *paired* data (L1 + SSIM): an "
               "oracle, the ceiling of what this generator can do with pairs, not a method "
               "for real micrographs (which have no pairs)",
+    "synthesized-pairs": "the paper's U-Net generator (reduced width, residual) trained on "
+                         "pairs synthesised from clear images alone: the blur, the fog and "
+                         "the noise levels are estimated from the unpaired blurred images "
+                         "(no blurred image of the same field as a clear one is used)",
 }
+
+
+def _data_row(data: dict) -> str:
+    """The card's description of the training data (a dataset, or synthesised pairs)."""
+    if data.get("kind") != "restorer-pairs":
+        return (f"`make_dataset` degradation {data.get('degradation')}, seed "
+                f"{data.get('seed')}, source {data.get('source')}, {data.get('n_crops')} "
+                f"crops of {data.get('size')} px")
+    fog = data.get("fog")
+    fog = ("no fog" if not fog or not fog["tau"][1] else
+           f"fog airlight {fog['airlight']:.2f}, tau {fog['tau'][0]:.2f}-{fog['tau'][1]:.2f}")
+    return (f"`make_pair_dataset`: {data.get('n_pairs')} pairs of {data.get('size')} px "
+            f"from the clear images of {data.get('data_dir')} (+ "
+            f"{', '.join(data.get('extra_clear') or []) or 'none'}), degradation "
+            f"{data.get('degradation')} estimated as degrader {data.get('degrader')} "
+            f"({fog}), {data.get('p_sharp')} of them unblurred, {data.get('p_clean')} "
+            f"noise-free, blur strength {data.get('strength')}, seed {data.get('seed')}")
+
 
 
 def _rows(mapping) -> str:
@@ -52,9 +75,7 @@ def card(meta: dict, file_name: str, size_bytes: int, n_params: int) -> str:
         "generator class": meta["generator"],
         "training recipe": meta.get("recipe") or "-",
         "mode": meta["mode"],
-        "data": f"`make_dataset` degradation {data.get('degradation')}, seed "
-                f"{data.get('seed')}, source {data.get('source')}, {data.get('n_crops')} "
-                f"crops of {data.get('size')} px",
+        "data": _data_row(data),
         "steps": t["steps"], "seed": t["seed"],
         "training time": f"{t['wall_time_s'] / 60:.1f} min "
                          f"({t['seconds_per_step']:.3f} s/step)",
@@ -102,9 +123,20 @@ restored = infer.deblur(G, image)      # image: float32 [0, 1], any size
 ```
 
 or `python -m semgan_core deblur --model {meta['name']}-{meta['degradation']} --out OUT
-INPUT...`. Its scores on the held-out test sets are in the book (chapter 4) and in
-`python -m semgan_core evaluate --degradation {meta['degradation']} --out DIR`.
+INPUT...`. {_scores(meta)}
 """
+
+
+def _scores(meta: dict) -> str:
+    """Where the card's model is scored."""
+    d = meta["degradation"]
+    if meta["mode"] == "synthesized-pairs":
+        return (f"It is the default model of degradation {d} (`--model {d}`). Its scores on "
+                "held-out test sets with and without noise are in the book (the chapter "
+                f"on noisy micrographs) and in `python -m semgan_core evaluate "
+                f"--degradation {d} --noise 0 0.01 0.02 0.04 --out DIR`.")
+    return (f"Its scores on the held-out test sets are in the book (chapter 4) and in "
+            f"`python -m semgan_core evaluate --degradation {d} --out DIR`.")
 
 
 def write_card(path: Path) -> Path:
@@ -124,7 +156,11 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     if (trained["generator"], trained["mode"]) != (generator, mode):
         raise ValueError(f"ship_weights: {args.run} trained a {trained['generator']} "
                          f"generator in mode {trained['mode']}, not {args.kind}")
-    data = {k: manifest.get(k) for k in ("seed", "source", "n_crops", "size")}
+    keys = ("seed", "source", "n_crops", "size")
+    if manifest.get("kind") == "restorer-pairs":
+        keys = ("kind", "seed", "size", "n_pairs", "data_dir", "extra_clear", "degrader",
+                "fog", "p_sharp", "p_clean", "strength")
+    data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {
         "data": data, "steps": report["steps"], "seed": report["seed"],

@@ -25,7 +25,7 @@ from semgan_core.evaluate import PSF_SETTINGS, evaluate_methods, test_set
 
 #: The generators shipped for each degradation, by table key (:mod:`semgan_core.labels`);
 #: :func:`semgan_core.generators.shipped_path` finds their files.
-SHIPPED_METHODS = ("filter-unpaired", "filter-paired")
+SHIPPED_METHODS = ("unet-restorer", "filter-unpaired", "filter-paired")
 #: Clean images a built test set can be made from (:func:`evaluate.test_set`).
 SOURCES = ("synthetic", "real")
 

@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--degradation", choices=("A", "B", "C"), required=True,
                    help="the paper's degradation: A blur, B blur + fog, C hybrid blur + fog")
     p.add_argument("--source", default="synthetic",
-                   help="'synthetic' (default) or a folder of clean micrographs")
+                   help="'synthetic' (default), 'real' (the shared real clean micrographs, "
+                   "linked, never copied) or a folder of clean micrographs")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out unreadable or too small images of --source (they are "
                    "listed) instead of stopping")
