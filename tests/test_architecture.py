@@ -26,7 +26,7 @@ TENSORFLOW_FREE = (
     "synth", "kernels", "noise", "degrade", "metrics", "baselines", "tuning", "datasets",
     "crops", "workers", "realdata", "config", "runlog", "generators", "infer", "batch",
     "evaluate", "bootstrap", "tables", "labels", "plotting", "explorer", "timing", "tflog",
-    "study", "cli",
+    "study", "cli", "blurfit", "fogfit", "restorer", "harm",
 )
 
 
