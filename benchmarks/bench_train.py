@@ -38,7 +38,10 @@ the step.
 
 A last row (``recipe`` "filter") times the book profile's CPU recipe (``recipe="filter"``:
 two 15x15 filter generators with tone fields, no discriminator): seconds per step and
-input share only.
+input share only. The row ``restorer`` times the default models' training step: the
+paired step of the U-Net restorer at :data:`semgan_core.restorer.SETTINGS` (width 0.125,
+128 px crops, batch 8, two Wiener-filtered input copies) on pairs synthesised from the
+temporary dataset (``--steps-restorer``).
 """
 
 from __future__ import annotations
@@ -95,16 +98,18 @@ def gflop_per_step(width: float, size: int) -> float:
 
 
 def time_steps(width: float, size: int, data_dir: Path, steps: int,
-               recipe: str = "paper") -> dict:
+               recipe: str = "paper", *, paired: bool = False, **settings) -> dict:
     """Seconds per step (mean after 2 warm-up steps) and the input pipeline's share.
 
     ``recipe``: the training recipe (default ``"paper"``: the paper's U-Net CycleGAN at
-    the book profile's engineering settings; ``"filter"``: the CPU recipe)."""
+    the book profile's engineering settings; ``"filter"``: the CPU recipe). ``paired``
+    and ``settings``: the paired step with more config settings (the restorer's)."""
     from semgan_core import config
     from semgan_core.trainer import Trainer
 
-    cfg = config.get_config("book", recipe=recipe, width=width, image_size=size)
-    trainer = Trainer(cfg)
+    cfg = config.get_config("book", **{"recipe": recipe, "width": width,
+                                       "image_size": size, **settings})
+    trainer = Trainer(cfg, paired=paired)
     batches = iter(trainer.dataset(data_dir))
     for _ in range(2):                               # trace + graph optimisation
         float(trainer.train_step(*next(batches))["gen_total"])
@@ -136,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed steps at width 0.25")
     parser.add_argument("--steps-recipe", type=int, default=100,
                         help="timed steps of the book profile's CPU recipe (0: skip)")
+    parser.add_argument("--steps-restorer", type=int, default=100,
+                        help="timed steps of the U-Net restorer's paired step (0: skip)")
     parser.add_argument("--intra", type=int, default=1,
                         help="intra-op threads (default 1; 0: TensorFlow's default)")
     parser.add_argument("--inter", type=int, default=0,
@@ -170,15 +177,34 @@ def main(argv: list[str] | None = None) -> int:
                          "steps_timed": args.steps_recipe, **timing, "gflop_per_step": nan,
                          "achieved_gflops": nan, "matmul_peak_gflops": peak,
                          "fraction_of_peak": nan})
+        if args.steps_restorer:
+            # the default models' training: the paired step of the U-Net restorer at its
+            # settings (width 0.125, 128 px, batch 8, Wiener inputs), on synthesised pairs
+            from semgan_core import restorer
+
+            pairs = Path(tmp) / "pairs"
+            restorer.make_pair_dataset(data_dir, pairs, n_pairs=24, size=128, n_fit=4)
+            settings = {k: v for k, v in restorer.SETTINGS.items()
+                        if k not in ("recipe", "width", "image_size", "steps",
+                                     "intra_op_threads")}
+            timing = time_steps(restorer.SETTINGS["width"], restorer.SETTINGS["image_size"],
+                                pairs, args.steps_restorer, paired=True,
+                                wiener_psf=str(pairs / "manifest.json"), **settings)
+            nan = float("nan")
+            rows.append({"recipe": "restorer", "width": restorer.SETTINGS["width"],
+                         "size": restorer.SETTINGS["image_size"],
+                         "steps_timed": args.steps_restorer, **timing,
+                         "gflop_per_step": nan, "achieved_gflops": nan,
+                         "matmul_peak_gflops": peak, "fraction_of_peak": nan})
     payload = {"rows": rows, "matmul_gflops": matmul,
                "threads": {"intra": args.intra, "inter": args.inter},
                "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
                "versions": results.library_versions()}
     results.write_json(args.json, payload)
-    print(f"{'recipe':>6} {'width':>6} {'size':>5} {'s/step':>8} {'GFLOP/step':>11} "
+    print(f"{'recipe':>8} {'width':>6} {'size':>5} {'s/step':>8} {'GFLOP/step':>11} "
           f"{'GFLOP/s':>8} {'peak':>7} {'of peak':>8} {'input':>6}")
     for r in rows:
-        print(f"{r['recipe']:>6} {r['width']:>6} {r['size']:>5} {r['seconds_per_step']:>8.3f} "
+        print(f"{r['recipe']:>8} {r['width']:>6} {r['size']:>5} {r['seconds_per_step']:>8.3f} "
               f"{r['gflop_per_step']:>11.1f} {r['achieved_gflops']:>8.1f} "
               f"{r['matmul_peak_gflops']:>7.1f} {r['fraction_of_peak']:>8.1%} "
               f"{r['input_share']:>6.1%}")

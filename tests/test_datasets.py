@@ -418,3 +418,31 @@ def test_cli_noise_options(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == "semgan: error: make-dataset: --noise must be a number or LOW:HIGH, " \
         "got 'lots'\n"
+
+
+def test_real_source_is_the_linked_shared_micrographs(tmp_path):
+    from semgan_core import realdata
+
+    if realdata.real_data_dir() is None:
+        pytest.skip(f"needs the shared real micrographs: {realdata.missing_reason()}")
+    options = dict(degradation="A", n_crops=40, size=128, seed=3, test_only=True,
+                   max_test=2, progress=False, processes=1)
+    datasets.make_dataset(tmp_path / "named", source="real", **options)
+    folder = realdata.clean_source_folder(tmp_path / "links")
+    datasets.make_dataset(tmp_path / "linked", source=folder, **options)
+    names = sorted(p.name for p in (tmp_path / "named" / "testA").iterdir())
+    assert names and names == sorted(p.name for p in (tmp_path / "linked" / "testA").iterdir())
+    for name in names:
+        assert ((tmp_path / "named" / "testA" / name).read_bytes()
+                == (tmp_path / "linked" / "testA" / name).read_bytes())
+    assert not any(p.is_symlink() for p in (tmp_path / "named").rglob("*"))
+
+
+def test_real_source_without_the_micrographs_says_why(tmp_path, monkeypatch):
+    from semgan_core import realdata
+
+    monkeypatch.setenv(realdata.ENV_VAR, str(tmp_path / "nowhere"))
+    with pytest.raises((FileNotFoundError, ValueError), match="nowhere|real micrographs"):
+        datasets.make_dataset(tmp_path / "data", source="real", n_crops=8, size=128,
+                              progress=False)
+    assert not (tmp_path / "data").exists()
