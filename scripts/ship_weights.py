@@ -158,8 +158,8 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
                          f"generator in mode {trained['mode']}, not {args.kind}")
     keys = ("seed", "source", "n_crops", "size")
     if manifest.get("kind") == "restorer-pairs":
-        keys = ("kind", "seed", "size", "n_pairs", "data_dir", "extra_clear", "degrader",
-                "fog", "p_sharp", "p_clean", "strength")
+        keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
+                "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "strength")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

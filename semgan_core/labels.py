@@ -14,6 +14,10 @@ key                           label
                               the pairs, an upper bound (``weights/filter_paired_...``)
 ``unet-cyclegan``             U-Net CycleGAN (paper): the paper's method
 ``unet-paired``               U-Net, paired (oracle)
+``unet-restorer``             U-Net restorer (synthesised pairs): the paper's U-Net
+                              trained on pairs synthesised from clear images, the
+                              default model (``weights/unet_restorer_...``)
+``filter-restorer``           the filter generator trained the same way
 ============================  ======================================================
 
 plus the blurred input, the classical baselines and the ground truth.
