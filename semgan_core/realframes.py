@@ -179,7 +179,8 @@ def verdict_lines(table, models) -> list[str]:
         mean factors of AG and of the estimated noise, and the re-blur error against
         the input's; "confirmed" where all three rise on every frame, and, when the noise
         factor is at least :data:`NOISE_MATCH` times the AG factor, that the rise cannot
-        be told from noise amplification.
+        be told from noise amplification. With an ``edge`` column, also the mean factor
+        of the edge sharpness and on how many frames it rises while the noise does not.
     """
     base = table[table["method"] == realscore.INPUT].set_index("frame")
     lines = []
@@ -196,6 +197,12 @@ def verdict_lines(table, models) -> list[str]:
                   "AG factor), so these numbers alone do not show that detail was restored."
                   if nz >= NOISE_MATCH * ag else
                   " The estimated noise rises clearly less than AG.")
+        if "edge" in rows:
+            sharper = (rows["edge"] > ref["edge"]) & (rows["noise"] <= ref["noise"])
+            caveat += (f" Edge sharpness (on the lightly smoothed image) x"
+                       f"{float((rows['edge'] / ref['edge']).mean()):.2f}; it rises while the "
+                       f"estimated noise does not on {int(sharper.sum())} of {len(rows)} "
+                       "frames.")
         lines.append(f"**{model}**: {outcome}: AG, CON and SF all rise on {int(rise.sum())} "
                      f"of {len(rows)} frames (AG x{ag:.2f} on average, estimated noise "
                      f"x{nz:.2f}; re-blur error {rows['reblur'].mean():.4f} against the "

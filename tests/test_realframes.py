@@ -56,9 +56,11 @@ def _table():
     rows = []
     for frame, (ag_in, ag_out, noise_out) in {"a": (1.0, 2.0, 3.0), "b": (2.0, 3.0, 6.0)}.items():
         rows.append({"frame": frame, "source": "s", "method": "input", "ag": ag_in,
-                     "con": 1.0, "sf": 1.0, "noise": 1.0, "reblur": 0.02, "seconds": 0.0})
+                     "con": 1.0, "sf": 1.0, "edge": 10.0, "noise": 1.0, "reblur": 0.02,
+                     "seconds": 0.0})
         rows.append({"frame": frame, "source": "s", "method": "m", "ag": ag_out,
-                     "con": 2, "sf": 2 if frame == "a" else 0.5, "noise": noise_out,
+                     "con": 2, "sf": 2 if frame == "a" else 0.5,
+                     "edge": 12.0 if frame == "a" else 8.0, "noise": noise_out,
                      "reblur": 0.01, "seconds": 1.0})
     return pd.DataFrame(rows)
 
@@ -76,6 +78,10 @@ def test_verdict_lines_count_frames_and_compare_with_noise():
     table = _table()
     table.loc[table["method"] == "m", "noise"] = 1.2         # noise x1.2 against AG x1.75
     assert "clearly less than AG" in realframes.verdict_lines(table, ["m"])[0]
+    assert "Edge sharpness (on the lightly smoothed image) x1.00" in line
+    assert "rises while the estimated noise does not on 0 of 2 frames" in line
+    table.loc[table["method"] == "m", "noise"] = 1.0
+    assert "does not on 1 of 2 frames" in realframes.verdict_lines(table, ["m"])[0]
 
 
 def test_noise_aware_wiener_amplifies_less_noise():

@@ -62,7 +62,7 @@ def test_noise_level_follows_added_noise(sharp):
 
 def test_score_has_every_key(blurred):
     values = realscore.score(blurred, blurred)
-    assert list(values) == ["ag", "con", "sf", "noise", "reblur"]
+    assert list(values) == ["ag", "con", "sf", "edge", "noise", "reblur"]
     assert all(np.isfinite(v) and v >= 0 for v in values.values())
 
 
@@ -124,3 +124,18 @@ def test_added_noise_raises_ag_and_sf(blurred):
     assert table["ag"].is_monotonic_increasing and table["sf"].is_monotonic_increasing
     assert table["noise"].iloc[-1] == pytest.approx(0.03, rel=0.25)
 
+
+
+def test_edge_sharpness_follows_the_blur_not_the_noise():
+    rng = np.random.default_rng(0)
+    step = np.full((64, 64), 0.25, np.float32)
+    step[:, 32:] = 0.75
+    sharp = realscore.edge_sharpness(step)
+    blurred = realscore.edge_sharpness(kernels.convolve(step, kernels.gaussian_kernel(7, 1.5)))
+    noisy = realscore.edge_sharpness(np.clip(step + rng.normal(0, 0.02, step.shape), 0, 1)
+                                     .astype(np.float32))
+    flat = realscore.edge_sharpness(np.clip(0.5 + rng.normal(0, 0.02, step.shape), 0, 1)
+                                    .astype(np.float32))
+    assert blurred < 0.8 * sharp
+    assert abs(noisy - sharp) < 0.1 * sharp
+    assert flat < 0.1 * sharp
