@@ -11,7 +11,8 @@ that says what the file is; only then is it loaded with ``safe_mode=True``.
 
 The shipped models live in ``weights/`` under the names of :data:`SHIPPED`
 (``filter-unpaired-A`` is ``weights/filter_unpaired_A.keras``); :data:`DEFAULTS` names the
-default model for each degradation.
+default model for each degradation: the noise-aware U-Net restorer
+(:mod:`semgan_core.restorer`), ``unet-restorer-A`` for ``'A'``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ MODEL_NAMES = {
     ("filter", "paired"): ("filter-paired", "filter, paired (oracle)"),
     ("unet", "unpaired"): ("unet-cyclegan", "U-Net CycleGAN (paper)"),
     ("unet", "paired"): ("unet-paired", "U-Net, paired (oracle)"),
-    ("unet", "synthesized-pairs"): ("unet-restorer",
-                                    "U-Net restorer (pairs synthesised from clear images)"),
+    ("unet", "synthesized-pairs"): ("unet-restorer", "U-Net restorer (synthesised pairs)"),
     ("filter", "synthesized-pairs"): ("filter-restorer",
                                       "filter restorer (pairs synthesised from clear images)"),
 }
@@ -51,9 +51,10 @@ LAYER_CLASSES = frozenset({
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 #: Shipped model name -> file in :data:`WEIGHTS_DIR`.
 SHIPPED = {f"{kind}-{d}": f"{kind.replace('-', '_')}_{d}.keras"
-           for kind in ("filter-unpaired", "filter-paired") for d in DEGRADATIONS}
+           for kind in ("unet-restorer", "filter-unpaired", "filter-paired")
+           for d in DEGRADATIONS}
 #: Default model per degradation (what ``deblur --model A`` uses).
-DEFAULTS = {d: f"filter-unpaired-{d}" for d in DEGRADATIONS}
+DEFAULTS = {d: f"unet-restorer-{d}" for d in DEGRADATIONS}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 

@@ -130,16 +130,18 @@ def test_shipped_models_load_with_their_metadata(name):
     path = generators.shipped_path(name)
     meta = generators.read_metadata(path)
     assert f"{meta['name']}-{meta['degradation']}" == name
-    assert meta["generator"] == "filter" and path.name == generators.SHIPPED[name]
+    kind = "unet" if name.startswith("unet-") else "filter"
+    assert meta["generator"] == kind and path.name == generators.SHIPPED[name]
     model = generators.load_shipped(name)
     assert model(_batch()).shape == (1, 128, 128, 1)
 
 
 def test_shipped_names_and_defaults():
-    assert generators.shipped_path("A") == generators.shipped_path("filter-unpaired-A")
+    assert generators.shipped_path("A") == generators.shipped_path("unet-restorer-A")
+    assert generators.shipped_path("filter-unpaired-A").name == "filter_unpaired_A.keras"
     assert generators.shipped_path("filter-paired-C").name == "filter_paired_C.keras"
     with pytest.raises(ValueError, match=r"unknown model 'cyclegan-A'; expected one of A, "
-                                         r"B, C, filter-unpaired-A"):
+                                         r"B, C, unet-restorer-A"):
         generators.shipped_path("cyclegan-A")
 
 
