@@ -44,7 +44,7 @@ def noise_levels(blurred) -> np.ndarray:
     ValueError
         For images that are not a (N, H, W) stack in [0, 1].
     """
-    stack = _stack("noise_levels", blurred)
+    stack = image_stack("noise_levels", blurred)
     out = [noise.estimate_noise(x) * math.sqrt(noise.MID_GREY / max(float(x.mean()), 1e-3))
            for x in stack]
     return np.asarray(out, np.float64)
@@ -66,7 +66,7 @@ def mean_power_spectrum(stack) -> np.ndarray:
     White noise of standard deviation ``s`` adds ``s**2 * sum(window**2)`` at every
     frequency (:func:`noise_power`).
     """
-    stack = _stack("mean_power_spectrum", stack)
+    stack = image_stack("mean_power_spectrum", stack)
     h, w = stack.shape[1:]
     window = np.outer(np.hanning(h), np.hanning(w))
     power = np.zeros((h, w))
@@ -160,11 +160,15 @@ def estimate_psf(blurred, clear, *, size=PSF_SIZE, blurred_noise=None, clear_noi
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def _stack(func, array):
+def image_stack(func, array) -> np.ndarray:
+    """``array`` as a non-empty (N, H, W) stack of valid images, or a one-line
+    ``ValueError`` naming ``func`` (shared with :mod:`semgan_core.fogfit`)."""
     stack = np.asarray(array)
     if stack.ndim != 3:
         raise ValueError(f"{func}: expected a stack of shape (N, H, W), got shape "
                          f"{stack.shape}")
+    if not len(stack):
+        raise ValueError(f"{func}: the stack holds no images (shape {stack.shape})")
     return np.stack([images.as_image(x, name=f"{func}: image") for x in stack])
 
 

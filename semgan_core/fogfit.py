@@ -23,7 +23,8 @@ import itertools
 import numpy as np
 from scipy import ndimage
 
-from semgan_core import checks, degrade, images
+from semgan_core import degrade, images
+from semgan_core.blurfit import image_stack
 
 #: Candidate airlights, centre optical depths and half-widths of the tau range.
 AIRLIGHTS = tuple(np.round(np.arange(0.5, 1.001, 0.05), 2))
@@ -47,7 +48,7 @@ def fog_statistics(stack) -> np.ndarray:
         Of each image smoothed by a Gaussian of sigma :data:`SMOOTH` (so the noise
         barely moves them).
     """
-    stack = _stack("fog_statistics", stack)
+    stack = image_stack("fog_statistics", stack)
     out = np.empty((len(stack), 3))
     for i, x in enumerate(stack):
         s = ndimage.gaussian_filter(x.astype(np.float64), SMOOTH)[::_STEP, ::_STEP]
@@ -106,8 +107,8 @@ def estimate_fog(blurred, clear_blurred, *, seed=0, airlights=AIRLIGHTS, taus=TA
     ValueError
         For images that are not (N, H, W) stacks in [0, 1], or an empty grid.
     """
-    target = np.quantile(fog_statistics(_stack("estimate_fog", blurred)), QUANTILES, axis=0)
-    clear = _stack("estimate_fog", clear_blurred).astype(np.float64)
+    target = np.quantile(fog_statistics(image_stack("estimate_fog", blurred)), QUANTILES, axis=0)
+    clear = image_stack("estimate_fog", clear_blurred).astype(np.float64)
     if not (len(airlights) and len(taus) and len(spreads)):
         raise ValueError("estimate_fog: the airlight, tau and spread grids must not be empty")
     rng = np.random.default_rng(seed)
@@ -137,11 +138,3 @@ def estimate_fog(blurred, clear_blurred, *, seed=0, airlights=AIRLIGHTS, taus=TA
     return {"airlight": a, "tau": [float(low), float(high)], "distance": d,
             "distance_no_fog": distance(airlights[0], 0.0, 0.0)}
 
-
-def _stack(func, array):
-    stack = np.asarray(array)
-    if stack.ndim != 3:
-        raise ValueError(f"{func}: expected a stack of shape (N, H, W), got shape "
-                         f"{stack.shape}")
-    checks.check_int(func, "number of images", len(stack), low=1)
-    return np.stack([images.as_image(x, name=f"{func}: image") for x in stack])
