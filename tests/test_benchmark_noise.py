@@ -226,10 +226,10 @@ def test_given_models_are_evaluated_beside_the_shipped_ones(tmp_path, monkeypatc
                                         metadata=meta)
     other = generators.save_generator(filtergen.build_filter_generator(5),
                                       tmp_path / "mine.keras", metadata=meta)
-    record = benchmark.run_evaluation("A", tmp_path / "e", models=["A"], weights=[other],
-                                      n=1, progress=False)
-    # model "A" is the shipped file (not repeated); the other file of the same kind gets
-    # its stem after the key
+    record = benchmark.run_evaluation("A", tmp_path / "e", models=["filter-unpaired-A"],
+                                      weights=[other], n=1, progress=False)
+    # the named model is the shipped file (not repeated); the other file of the same kind
+    # gets its stem after the key
     assert record["weights"] == {"filter-unpaired": str(shipped),
                                  "filter-unpaired (mine)": str(other)}
     assert record["note"] == (f"shipped generators 'filter-unpaired' from {shipped}; given "
