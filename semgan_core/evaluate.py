@@ -38,7 +38,7 @@ import pandas as pd
 
 from semgan_core import (baselines, bootstrap, datasets, degrade, images, kernels, metrics,
                          realdata)
-from semgan_core.checks import SIZE_MULTIPLE, check_choice, check_int
+from semgan_core.checks import check_choice, check_int
 from semgan_core.noiselevels import check_noise_level
 
 #: Method names in table order ("ground-truth" scores the clean images).
@@ -100,15 +100,10 @@ def _check_inputs(blurred, clean, infos, methods, generators, psf_settings, n_bo
     return blurred, clean, infos
 
 
-def _generator_tile(shape):
-    """The smallest tile (multiple of SIZE_MULTIPLE, at most 256) that covers the image."""
-    return int(min(256, SIZE_MULTIPLE * np.ceil(max(shape) / SIZE_MULTIPLE)))
-
-
 def _deblur(model, i, image):
     from semgan_core import infer  # TensorFlow only when a generator is evaluated
 
-    return infer.deblur(model, image, tile=_generator_tile(image.shape))
+    return infer.deblur(model, image, tile=infer.covering_tile(image.shape))
 
 
 def _blind(i, image):

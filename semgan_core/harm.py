@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from semgan_core import bootstrap, images, kernels, metrics, noise
-from semgan_core.checks import SIZE_MULTIPLE, check_int
+from semgan_core.checks import check_int
 from semgan_core.labels import method_label
 
 #: The light blur of the second and third checks, and the noise of the third.
@@ -83,8 +83,7 @@ def _restore(method, image):
     if hasattr(method, "predict_on_batch"):
         from semgan_core import infer  # TensorFlow only when a model is given
 
-        tile = int(min(256, SIZE_MULTIPLE * np.ceil(max(image.shape) / SIZE_MULTIPLE)))
-        return infer.deblur(method, image, tile=tile)
+        return infer.deblur(method, image, tile=infer.covering_tile(image.shape))
     return images.as_image(np.asarray(method(image)), name="no_harm_table: restored image")
 
 

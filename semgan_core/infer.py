@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from semgan_core import databar, fileformats, images, tiffmeta
-from semgan_core.checks import check_choice, check_int, check_size_multiple
+from semgan_core.checks import SIZE_MULTIPLE, check_choice, check_int, check_size_multiple
 
 #: Smallest height and width :func:`deblur` accepts.
 MIN_SIDE = 16
@@ -56,6 +56,12 @@ def check_options(tile=TILE, overlap=OVERLAP, batch_size=4, *, func="deblur"):
         raise ValueError(f"{func}: overlap must be between 0 and tile / 2 = {tile // 2}, "
                          f"got {overlap}")
     return tile, overlap, check_int(func, "batch_size", batch_size, low=1)
+
+
+def covering_tile(shape) -> int:
+    """The smallest tile side (a multiple of 128, at most :data:`TILE`) that covers an
+    image of ``shape`` in one tile: how test crops are restored whole."""
+    return int(min(TILE, SIZE_MULTIPLE * math.ceil(max(shape) / SIZE_MULTIPLE)))
 
 
 def _layout(length, tile, overlap):
