@@ -1,4 +1,4 @@
-"""Seconds to restore one 2048x1536 SEM frame: each shipped model, the new model, Wiener.
+"""Seconds to restore one 2048x1536 SEM frame: each shipped model and Wiener.
 
 Run from anywhere::
 
@@ -8,13 +8,10 @@ Run from anywhere::
 The frame is a synthetic micrograph of 1536 rows by 2048 columns blurred with
 degradation A plus SEM shot noise of 0.02 (standard deviation at mid-grey). Rows:
 
-* every shipped generator file in ``weights/`` (``generators.SHIPPED``), and each file
+* every shipped generator file in ``weights/`` (``generators.SHIPPED``: the U-Net
+  restorers and the filters), and each file
   given with ``--weights``, run whole-frame by ``infer.deblur`` (256-pixel tiles with a
   32-pixel overlap, batches of 4: the ``deblur`` command's defaults);
-* the new restorer, when ``semgan_core.restorer`` exists: built by its
-  ``build_restorer()`` if it has one, else the paper's U-Net at the width of
-  ``restorer.SETTINGS`` (randomly initialised: the time does not depend on the weights),
-  run the same way;
 * Wiener with the assumed PSF, noise-aware (``balance="auto"``: the noise estimate is
   part of the time) and with its noise-free default.
 
@@ -26,7 +23,6 @@ average before and after is recorded. Prints one table and writes the JSON (``--
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 from pathlib import Path
 
@@ -49,22 +45,6 @@ def _model_files(extra):
     return files + [(Path(p).stem, Path(p)) for p in extra]
 
 
-def _restorer_model():
-    """(row name, note, model) of the new restorer, or None when there is none."""
-    if importlib.util.find_spec("semgan_core.restorer") is None:
-        return None
-    from semgan_core import models, restorer
-
-    if callable(getattr(restorer, "build_restorer", None)):
-        return "restorer", "restorer.build_restorer()", restorer.build_restorer()
-    width = getattr(restorer, "SETTINGS", {}).get("width")
-    if width is None:
-        return None
-    return (f"restorer U-Net (width {width})",
-            "models.build_generator at restorer.SETTINGS' width, random weights",
-            models.build_generator(width))
-
-
 def _generator_rows(frame, extra, repeats):
     from semgan_core import tflog
 
@@ -73,9 +53,6 @@ def _generator_rows(frame, extra, repeats):
 
     entries = [(name, f"weights file {path.name}", generators.load_generator(path))
                for name, path in _model_files(extra)]
-    new = _restorer_model()
-    if new is not None:
-        entries.append(new)
     rows = []
     for name, note, model in entries:
         seconds = timing.best_time(lambda: infer.deblur(model, frame), repeats)

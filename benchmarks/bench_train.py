@@ -111,14 +111,15 @@ def time_steps(width: float, size: int, data_dir: Path, steps: int,
                                        "image_size": size, **settings})
     trainer = Trainer(cfg, paired=paired)
     batches = iter(trainer.dataset(data_dir))
+    key = "total" if paired else "gen_total"
     for _ in range(2):                               # trace + graph optimisation
-        float(trainer.train_step(*next(batches))["gen_total"])
+        float(trainer.train_step(*next(batches))[key])
     waits, times = [], []
     for _ in range(steps):
         start = time.perf_counter()
         a, b = next(batches)
         fetched = time.perf_counter()
-        float(trainer.train_step(a, b)["gen_total"])  # wait for the step to finish
+        float(trainer.train_step(a, b)[key])  # wait for the step to finish
         times.append(time.perf_counter() - start)
         waits.append(fetched - start)
     fresh = iter(trainer.dataset(data_dir, start_step=1000))
@@ -136,9 +137,10 @@ def time_steps(width: float, size: int, data_dir: Path, steps: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", required=True, help="output JSON file")
-    parser.add_argument("--steps-w1", type=int, default=3, help="timed steps at width 1.0")
+    parser.add_argument("--steps-w1", type=int, default=3,
+                        help="timed steps at width 1.0 (0: skip)")
     parser.add_argument("--steps-w025", type=int, default=12,
-                        help="timed steps at width 0.25")
+                        help="timed steps at width 0.25 (0: skip)")
     parser.add_argument("--steps-recipe", type=int, default=100,
                         help="timed steps of the book profile's CPU recipe (0: skip)")
     parser.add_argument("--steps-restorer", type=int, default=100,
@@ -162,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(tmp) / "data"
         datasets.make_dataset(data_dir, n_crops=12, n_source=2, size=256, seed=0, progress=False)
         for width, steps in ((1.0, args.steps_w1), (0.25, args.steps_w025)):
+            if not steps:
+                continue
             timing = time_steps(width, 256, data_dir, steps)
             gflop = gflop_per_step(width, 256)
             achieved = gflop / timing["seconds_per_step"]
