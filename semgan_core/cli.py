@@ -139,24 +139,15 @@ def _cmd_deblur(args: argparse.Namespace) -> int:
 def _cmd_make_pairs(args: argparse.Namespace) -> int:
     from semgan_core import restorer
 
-    data = Path(args.data)
-    if not data.is_dir():
-        raise FileNotFoundError(f"make-pairs: DATA {str(data)!r} is not a folder")
     degrader = args.degrader
-    if degrader not in restorer.DEGRADERS:
-        if Path(degrader).suffix != ".keras":
-            raise ValueError(f"make-pairs: --degrader must be "
-                             f"{', '.join(restorer.DEGRADERS)} or a generator .keras file, "
-                             f"got {degrader!r}")
-        if not Path(degrader).is_file():
-            raise FileNotFoundError(f"make-pairs: --degrader {degrader!r} is not a file")
+    if degrader not in restorer.DEGRADERS and Path(degrader).is_file():
         from semgan_core import tflog
 
-        tflog.import_tensorflow(verbose=args.verbose)   # only for a generator file
+        tflog.import_tensorflow(verbose=args.verbose)   # quietly, only for a generator file
     options = {key: value for key, value in (
         ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
         ("p_clean", args.p_clean), ("strength", args.strength)) if value is not None}
-    manifest = restorer.make_pair_dataset(data, args.out, degrader=degrader,
+    manifest = restorer.make_pair_dataset(args.data, args.out, degrader=degrader,
                                           extra_clear=args.extra_clear, seed=args.seed,
                                           **options)
     fog = manifest.get("fog")
@@ -282,16 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("make-pairs", help="synthesise training pairs for 'train --paired' "
                        "from a dataset's clear images alone",
                        description="Write a paired training folder for 'train --paired' "
-                       "(the noise-aware restorer) from an unpaired dataset DATA (from "
-                       "make-dataset, or with the same trainA/ and trainB/ folders): the "
-                       "inputs are DATA's clear images (trainB/) degraded by a blur, fog "
-                       "and noise estimated from its unpaired blurred images (trainA/), so "
-                       "no blurred image of the same field is needed. Writes trainA/ "
-                       "(inputs), trainA_gt/ (clear), testA/, testA_gt/ and manifest.json "
-                       "(the fitted PSF, fog and noise levels) to --out. Then train on "
-                       "it with 'train --paired --data OUT' (the restorer's settings: "
-                       "semgan_core.restorer.SETTINGS); '--set wiener_psf=OUT/manifest.json' "
-                       "gives the U-Net Wiener-filtered copies of its input for that PSF.")
+                       "from an unpaired dataset DATA (trainA/ blurred, trainB/ clear): "
+                       "DATA's clear images degraded by the blur, fog and noise estimated "
+                       "from its unpaired blurred images (none of the same field is needed). "
+                       "Writes trainA/, trainA_gt/, testA/, testA_gt/ and manifest.json "
+                       "(the fitted PSF, fog and noise levels; '--set wiener_psf=OUT/"
+                       "manifest.json' gives the U-Net Wiener-filtered inputs for that PSF).")
     p.add_argument("data", metavar="DATA", help="unpaired dataset folder (trainA/, trainB/)")
     p.add_argument("--out", required=True, help="new paired folder (must not exist or be "
                    "empty)")

@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from semgan_core import databar, images, kernels, metrics, noise
 
@@ -107,8 +108,6 @@ def edge_sharpness(image) -> float:
     >>> edge_sharpness(step) > edge_sharpness(ndimage.gaussian_filter(step, 2))
     True
     """
-    from scipy import ndimage
-
     x = ndimage.gaussian_filter(images.as_image(image, name="edge_sharpness(image)")
                                 .astype(np.float64), EDGE_SIGMA)
     magnitude = np.hypot(ndimage.sobel(x, 0), ndimage.sobel(x, 1)) / 8.0

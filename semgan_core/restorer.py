@@ -228,9 +228,11 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     FileExistsError
         If ``out`` exists and is not empty.
     FileNotFoundError
-        If a domain folder holds no images.
+        If ``data_dir`` is not a folder, a domain folder holds no images, or a degrader
+        file does not exist.
     ValueError
-        For invalid numbers, or a ``size`` above the dataset's crops.
+        For invalid numbers, a ``size`` above the dataset's crops, or a degrader that is
+        neither of :data:`DEGRADERS` nor a ``.keras`` file.
     """
     func = "make_pair_dataset"
     n_pairs = checks.check_int(func, "n_pairs", n_pairs, low=N_SAMPLES + 1)
@@ -242,6 +244,14 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     if low > high:
         raise ValueError(f"{func}: strength must be a range (low, high), got {strength!r}")
     data_dir, out = Path(data_dir), Path(out)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{func}: dataset {str(data_dir)!r} is not a folder")
+    if str(degrader) not in DEGRADERS:
+        if Path(degrader).suffix != ".keras":
+            raise ValueError(f"{func}: degrader must be {', '.join(DEGRADERS)} or a generator "
+                             f".keras file, got {str(degrader)!r}")
+        if not Path(degrader).is_file():
+            raise FileNotFoundError(f"{func}: degrader {str(degrader)!r} is not a file")
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{func}: output {str(out)!r} exists and is not empty")
     rng = np.random.default_rng(seed)

@@ -390,14 +390,14 @@ def test_make_pairs_bad_input_is_one_line(tiny_unpaired, tmp_path, capsys, case)
     data, out, extra = tiny_unpaired, tmp_path / "pairs", []
     if case == "missing data":
         data = tmp_path / "no_such_data"
-        message = f"make-pairs: DATA {str(data)!r} is not a folder"
+        message = f"make_pair_dataset: dataset {str(data)!r} is not a folder"
     elif case == "bad degrader":
         extra = ["--degrader", "wiener"]
-        message = ("make-pairs: --degrader must be psf, psf+fog or a generator .keras file, "
-                   "got 'wiener'")
+        message = ("make_pair_dataset: degrader must be psf, psf+fog or a generator .keras "
+                   "file, got 'wiener'")
     elif case == "missing generator":
         extra = ["--degrader", str(tmp_path / "F.keras")]
-        message = f"make-pairs: --degrader {str(tmp_path / 'F.keras')!r} is not a file"
+        message = f"make_pair_dataset: degrader {str(tmp_path / 'F.keras')!r} is not a file"
     elif case == "bad size":
         extra = ["--size", "100"]
         message = "make_pair_dataset: size"
