@@ -146,7 +146,8 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
         tflog.import_tensorflow(verbose=args.verbose)   # quietly, only for a generator file
     options = {key: value for key, value in (
         ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
-        ("p_clean", args.p_clean), ("strength", args.strength)) if value is not None}
+        ("p_clean", args.p_clean), ("strength", args.strength), ("scaling", args.scaling))
+        if value is not None}
     manifest = restorer.make_pair_dataset(args.data, args.out, degrader=degrader,
                                           extra_clear=args.extra_clear, seed=args.seed,
                                           **options)
@@ -302,7 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of pairs without noise (default 0.3)")
     p.add_argument("--strength", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="range of the blur strength of the other pairs, 1 = the fitted "
-                   "blur (default 0.3 1.2)")
+                   "blur (default 0.1 1.3)")
+    p.add_argument("--scaling", choices=("otf", "mix"), default=None,
+                   help="how the strength acts: 'otf' raises the fitted blur's transfer "
+                   "function to the power of the strength and scales the fog's depth "
+                   "(default for psf and psf+fog); 'mix' mixes the clear and the fully "
+                   "degraded image (the only choice for a generator file)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_make_pairs)
 

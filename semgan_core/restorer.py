@@ -13,11 +13,14 @@ clear domain ``trainB``) this module
    off first), or the
    filter recipe's learned F (clear -> blurred, ``RUN_DIR/generator_F.keras``);
 3. writes a *paired* folder (:func:`make_pair_dataset`): each clear crop ``c``, and as
-   its input ``c + s (D(c) - c)`` plus shot noise at a level drawn from the estimated
-   ones. The blur strength ``s`` is 0 (no blur) for a share of the pairs and otherwise
-   drawn from a range around 1, and the noise is 0 for a share, so the restorer learns
-   to leave a sharp, clean image alone and to restore a lighter blur without
-   over-sharpening it.
+   its input ``c`` degraded at a strength ``s`` plus shot noise at a level drawn from
+   the estimated ones. With a fitted PSF the strength scales the blur itself (transfer
+   function ``|H| ** s``, :func:`semgan_core.kernels.psf_power`: for a Gaussian, the
+   standard deviation times ``sqrt(s)``) and the fog's optical depth; with a generator
+   as degrader, the input is the mix ``c + s (D(c) - c)``. The strength is 0 (no blur)
+   for a share of the pairs and otherwise drawn from a range up to a little over 1,
+   and the noise is 0 for a share, so the restorer learns to leave a sharp, clean image
+   alone and to restore a lighter blur without over-sharpening it.
 
 The restorer is then trained by the one trainer in paired mode (L1 + 1 - SSIM), on that
 folder, with the settings :data:`SETTINGS`: the paper's multi-scale U-Net at reduced
@@ -75,7 +78,10 @@ SETTINGS = dict(recipe="paper", residual=True, width=0.125, image_size=128, batc
 #: Defaults of the pair synthesis.
 P_SHARP = 0.3              # share of pairs without blur (input = clear crop + noise)
 P_CLEAN = 0.3              # share of pairs without noise
-STRENGTH = (0.3, 1.2)      # blur strength s of the other pairs, uniform
+STRENGTH = (0.1, 1.3)      # blur strength s of the other pairs, uniform
+#: How the strength acts: 'otf' scales the fitted blur (``|H| ** s``) and fog depth,
+#: 'mix' mixes the clear and the fully degraded crop (the only way for a generator).
+SCALINGS = ("otf", "mix")
 N_SAMPLES = 4              # pairs written to testA/testA_gt (the trainer's sample grids)
 #: Degraders fitted from the unpaired dataset itself (:func:`make_pair_dataset`).
 DEGRADERS = ("psf", "psf+fog")
@@ -133,14 +139,16 @@ def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
 
 
 def _degrader(data_dir, degrader, rng, n_fit):
-    """``(degrade(image) -> image, description, blurred sample)`` for ``degrader``:
-    'psf', 'psf+fog' or a clear -> blurred generator file."""
+    """``(degrade(image, strength) -> image, description, blurred sample)`` for
+    ``degrader``: 'psf', 'psf+fog' (the strength scales the blur's transfer function
+    and the fog's depth) or a clear -> blurred generator file (the strength is ignored:
+    the full degradation)."""
     if str(degrader) not in DEGRADERS:
         from semgan_core import generators          # TensorFlow only when needed
 
         model = generators.load_generator(degrader)
 
-        def apply(image):
+        def apply(image, strength=1.0):
             x = images.to_model_range(image)[None, ..., None]
             return images.from_model_range(np.asarray(model(x, training=False))[0, ..., 0])
         return apply, {"degrader": "generator", "path": str(degrader)}, None
@@ -149,20 +157,26 @@ def _degrader(data_dir, degrader, rng, n_fit):
                        clear_noise=[noise.estimate_noise(x) for x in clear])
     description = {"degrader": str(degrader), "psf": psf.tolist()}
     if str(degrader) == "psf":
-        return (lambda image: kernels.convolve(image, psf)), description, blurred
+        return (lambda image, strength=1.0: _blur(image, psf, strength)), description, blurred
     fit = fogfit.estimate_fog(blurred[:FOG_FIT], np.stack([kernels.convolve(x, psf)
                                                            for x in clear[:FOG_FIT]]),
                               seed=int(rng.integers(2**31 - 1)))
     description["fog"] = fit
     low, high = fit["tau"]
 
-    def apply(image):
-        blurred_image = kernels.convolve(image, psf)
-        if high == 0:
+    def apply(image, strength=1.0):
+        blurred_image = _blur(image, psf, strength)
+        if high == 0 or strength == 0:
             return blurred_image
         return fogfit.apply_fog(blurred_image, airlight=fit["airlight"],
-                                tau=float(rng.uniform(low, high)), rng=rng)
+                                tau=strength * float(rng.uniform(low, high)), rng=rng)
     return apply, description, blurred
+
+
+def _blur(image, psf, strength):
+    if strength == 0:
+        return image
+    return kernels.convolve(image, psf if strength == 1 else kernels.psf_power(psf, strength))
 
 
 def _sample(folder, n, rng):
@@ -181,7 +195,7 @@ def _crop(image, box, flip, rot):
 
 def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                       extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN, strength=STRENGTH,
-                      n_fit=300, seed=0):
+                      scaling=None, n_fit=300, seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
 
     Parameters
@@ -210,7 +224,13 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     p_sharp, p_clean : float
         Shares of pairs without blur and without noise, in [0, 1].
     strength : (float, float)
-        Range of the blur strength of the other pairs (:func:`synthesize_pair`).
+        Range of the blur strength ``s`` of the other pairs, uniform.
+    scaling : {'otf', 'mix'} or None
+        How ``s`` acts (:data:`SCALINGS`). ``'otf'``: the clear image blurred by
+        :func:`semgan_core.kernels.psf_power` of the fitted PSF (the fog's optical
+        depth times ``s``); ``'mix'``: ``c + s (D(c) - c)`` (:func:`synthesize_pair`).
+        None: ``'otf'`` for a fitted degrader, ``'mix'`` for a generator file (which
+        allows only ``'mix'``).
     n_fit : int
         Images of each domain for the noise levels and the PSF.
     seed : int
@@ -231,8 +251,9 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         If ``data_dir`` is not a folder, a domain folder holds no images, or a degrader
         file does not exist.
     ValueError
-        For invalid numbers, a ``size`` above the dataset's crops, or a degrader that is
-        neither of :data:`DEGRADERS` nor a ``.keras`` file.
+        For invalid numbers, a ``size`` above the dataset's crops, a degrader that is
+        neither of :data:`DEGRADERS` nor a ``.keras`` file, or ``scaling='otf'`` with a
+        generator file.
     """
     func = "make_pair_dataset"
     n_pairs = checks.check_int(func, "n_pairs", n_pairs, low=N_SAMPLES + 1)
@@ -243,6 +264,13 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     low, high = (checks.check_number(func, "strength", v, low=0) for v in strength)
     if low > high:
         raise ValueError(f"{func}: strength must be a range (low, high), got {strength!r}")
+    fitted = str(degrader) in DEGRADERS
+    if scaling is None:
+        scaling = "otf" if fitted else "mix"
+    checks.check_choice(func, "scaling", scaling, SCALINGS)
+    if scaling == "otf" and not fitted:
+        raise ValueError(f"{func}: scaling 'otf' needs a fitted degrader "
+                         f"({', '.join(DEGRADERS)}); a generator file allows only 'mix'")
     data_dir, out = Path(data_dir), Path(out)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{func}: dataset {str(data_dir)!r} is not a folder")
@@ -276,10 +304,14 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                              f"({full.shape[0]}x{full.shape[1]})")
         box = (*(int(v) for v in rng.integers(0, min(full.shape) - size + 1, 2)), size)
         flip, rot = bool(rng.integers(2)), int(rng.integers(4))
-        clear, degraded = (_crop(x, box, flip, rot) for x in (full, degrade(full)))
         s = 0.0 if rng.random() < p_sharp else float(rng.uniform(low, high))
         sigma = 0.0 if rng.random() < p_clean else float(rng.choice(levels))
-        noisy = synthesize_pair(clear, degraded, strength=s, sigma=sigma, rng=rng)
+        if scaling == "otf":
+            clear, degraded = (_crop(x, box, flip, rot) for x in (full, degrade(full, s)))
+            noisy = synthesize_pair(clear, degraded, strength=1.0, sigma=sigma, rng=rng)
+        else:
+            clear, degraded = (_crop(x, box, flip, rot) for x in (full, degrade(full)))
+            noisy = synthesize_pair(clear, degraded, strength=s, sigma=sigma, rng=rng)
         folder = "testA" if k < N_SAMPLES else "trainA"
         name = f"{k:06d}.png"
         images.write_image(tmp / folder / name, noisy)
@@ -290,6 +322,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                 "data_dir": str(data_dir), "size": size,
                 "n_pairs": n_pairs, "extra_clear": [str(d) for d in extra_clear],
                 "p_sharp": p_sharp, "p_clean": p_clean, "strength": [low, high],
+                "scaling": scaling,
                 "seed": seed, **description,
                 "noise_levels": {q: float(np.quantile(levels, q)) for q in (0, .25, .5, .75, 1)},
                 "images": records, "versions": results.library_versions()}

@@ -326,10 +326,11 @@ def test_make_pairs_passes_its_options_on(tiny_unpaired, tmp_path, capsys):
     out = tmp_path / "pairs"
     assert cli.main(["make-pairs", str(tiny_unpaired), "--out", str(out), "--n-pairs", "5",
                      "--size", "128", "--p-sharp", "0", "--p-clean", "1", "--strength",
-                     "0.5", "0.7", "--seed", "3", "--extra-clear", str(tiny_unpaired)]) == 0
+                     "0.5", "0.7", "--seed", "3", "--extra-clear", str(tiny_unpaired),
+                     "--scaling", "mix"]) == 0
     manifest = _manifest(out)
     assert (manifest["p_sharp"], manifest["p_clean"], manifest["strength"],
-            manifest["seed"]) == (0.0, 1.0, [0.5, 0.7], 3)
+            manifest["seed"], manifest["scaling"]) == (0.0, 1.0, [0.5, 0.7], 3, "mix")
     assert manifest["extra_clear"] == [str(tiny_unpaired)]
     assert all(0.5 <= r["strength"] <= 0.7 and r["sigma"] == 0
                for r in manifest["images"].values())
@@ -345,7 +346,8 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
                 inspect.signature(restorer.make_pair_dataset).parameters.items()}
     assert (args.degrader, args.seed, args.extra_clear) == ("psf", defaults["seed"], [])
     # unset options are left to the library; the help states its defaults
-    assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.strength) == (None,) * 5
+    assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.strength,
+            args.scaling) == (None,) * 6
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["make-pairs", "--help"])
     assert exit_info.value.code == 0

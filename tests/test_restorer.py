@@ -123,6 +123,29 @@ def test_make_pair_dataset_with_full_blur_differs_from_the_clear_crop(unpaired, 
     assert np.abs(images.read_image(path) - clear).mean() > 0.005
 
 
+def test_make_pair_dataset_scales_the_fitted_blur_by_the_strength(unpaired, tmp_path):
+    manifest = restorer.make_pair_dataset(unpaired, tmp_path / "p", n_pairs=6, n_fit=6,
+                                          p_sharp=0, p_clean=1, strength=(0.2, 0.6))
+    assert manifest["scaling"] == "otf"
+    psf = np.array(manifest["psf"], np.float32)
+    for name, record in manifest["images"].items():
+        assert 0.2 <= record["strength"] <= 0.6
+        folder = "testA" if name < f"{restorer.N_SAMPLES:06d}" else "trainA"
+        clear = images.read_image(tmp_path / "p" / f"{folder}_gt" / name)
+        noisy = images.read_image(tmp_path / "p" / folder / name)
+        interior = np.s_[16:-16, 16:-16]          # the crop's edges saw the whole image
+
+        def error(kernel):                        # the crop may be flipped and rotated
+            return min(np.abs(noisy - kernels.convolve(clear, np.rot90(k, r)))[interior].max()
+                       for k in (kernel, kernel[:, ::-1]) for r in range(4))
+        weak = error(kernels.psf_power(psf, record["strength"]))
+        assert weak < 2 / 255 and error(psf) > 2 * weak
+    mixed = restorer.make_pair_dataset(unpaired, tmp_path / "q", n_pairs=6, n_fit=6,
+                                       p_sharp=0, p_clean=1, strength=(0.2, 0.6),
+                                       scaling="mix")
+    assert mixed["scaling"] == "mix" and mixed["images"] == manifest["images"]
+
+
 def test_make_pair_dataset_with_psf_and_fog_writes_the_fit(unpaired, tmp_path):
     manifest = restorer.make_pair_dataset(unpaired, tmp_path / "p", degrader="psf+fog",
                                           n_pairs=6, n_fit=6)
@@ -159,6 +182,8 @@ def test_make_pair_dataset_fogs_the_inputs_with_the_fitted_fog(foggy, tmp_path):
     (dict(size=100), "size"),
     (dict(p_sharp=1.5), "p_sharp must be"),
     (dict(strength=(1.2, 0.3)), r"strength must be a range \(low, high\)"),
+    (dict(scaling="power"), "scaling='power' is not allowed"),
+    (dict(degrader="F.keras", scaling="otf"), "scaling 'otf' needs a fitted degrader"),
 ])
 def test_make_pair_dataset_refuses_bad_options(unpaired, tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=f"make_pair_dataset: {match}"):
