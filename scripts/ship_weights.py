@@ -55,7 +55,8 @@ def _data_row(data: dict) -> str:
             f"{', '.join(data.get('extra_clear') or []) or 'none'}), degradation "
             f"{data.get('degradation')} estimated as degrader {data.get('degrader')} "
             f"({fog}), {data.get('p_sharp')} of them unblurred, {data.get('p_clean')} "
-            f"noise-free, blur strength {data.get('strength')}, seed {data.get('seed')}")
+            f"noise-free, blur strength {data.get('strength')} (scaling "
+            f"{data.get('scaling') or 'mix'}), seed {data.get('seed')}")
 
 
 
@@ -159,7 +160,8 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     keys = ("seed", "source", "n_crops", "size")
     if manifest.get("kind") == "restorer-pairs":
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
-                "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "strength")
+                "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "strength",
+                "scaling")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

@@ -83,6 +83,8 @@ class Config:
     lr_d_multiplier: float = 1.0    # discriminator lr = learning_rate * k (two time-scale)
     r1_gamma: float = 0.0           # R1 gradient penalty on D's real inputs (0: off)
     pool_size: int = 0              # image history pool (0: off; CycleGAN uses 50)
+    # --- paired mode (train --paired) --------------------------------------------------
+    paired_ssim: float = 1.0        # weight of 1 - SSIM beside L1 (0: L1 alone)
     # --- optimisation --------------------------------------------------------------
     steps: int = 0                  # training steps (0: use epochs)
     epochs: int = 50                # epochs over trainA (paper: 50); used when steps == 0
@@ -126,6 +128,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                      "edge_operator", "edge_reference"),
     "matching": ("lambda_spectral", "spectral_target", "spectral_cap", "lambda_histogram"),
     "study": ("warmup_steps", "lr_d_multiplier", "r1_gamma", "pool_size"),
+    "paired": ("paired_ssim",),
     "optimisation": ("steps", "epochs", "batch_size", "learning_rate", "beta_1", "lr_decay"),
     "engineering": ("mixed_precision", "jit_compile", "deterministic", "intra_op_threads",
                     "inter_op_threads", "checkpoint_every", "keep_checkpoints",
@@ -188,7 +191,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "beta_1": (0, 1, False), "intra_op_threads": (0, 4096, False),
     "inter_op_threads": (0, 4096, False), "checkpoint_every": (1, None, False),
     "keep_checkpoints": (1, None, False), "sample_every": (0, None, False),
-    "log_every": (1, None, False),
+    "log_every": (1, None, False), "paired_ssim": (0, 1e4, False),
 }
 
 

@@ -149,15 +149,18 @@ class Trainer:
         return [self.pools[domain].query(fakes)] if self.pools else []
 
     def _paired_step(self, blurred, clean, warmup=False):
-        """One supervised step: G(blurred) against the clean original, L1 + (1 - SSIM)."""
+        """One supervised step: G(blurred) against the clean original,
+        L1 + ``paired_ssim`` (1 - SSIM)."""
         with tf.GradientTape() as tape:
             # 1. Restore the blurred batch.
             restored = gan.as_float32(self.models["G"](blurred, training=True))
             # 2. L1 on [0, 1] images (the scale of the other pixel losses) + 1 - SSIM.
+            #    SSIM's contrast term rewards detail of the right strength even where it
+            #    is not the true detail; paired_ssim = 0 leaves the L1 (median) estimate.
             to_01 = images.from_model_range
             l1 = tf.reduce_mean(tf.abs(to_01(restored) - to_01(clean)))
             ssim_loss = 1.0 - losses.ssim_tf(restored, clean)
-            total = l1 + ssim_loss
+            total = l1 + self.cfg.paired_ssim * ssim_loss
             target = self._for_gradient(total, "generators")
         # 3. Update G.
         self._apply(tape, target, "generators")

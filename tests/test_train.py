@@ -266,6 +266,18 @@ def test_residual_generator_starts_at_the_identity():
     assert not np.array_equal(plain(x).numpy(), x.numpy())
 
 
+@pytest.mark.parametrize("weight", [1.0, 0.25, 0.0])
+def test_paired_loss_is_l1_plus_the_weighted_ssim_term(weight):
+    cfg = config.get_config("smoke", recipe="paper", residual=True, paired_ssim=weight)
+    run = trainer.Trainer(cfg, paired=True)
+    clean = tf.random.stateless_uniform((1, 256, 256, 1), seed=(3, 4), minval=-1, maxval=1)
+    blurred = clean * 0.5                       # G starts as the identity: a known error
+    terms = {k: float(v) for k, v in run._paired_step(blurred, clean).items()}
+    assert terms["l1"] == pytest.approx(float(tf.reduce_mean(tf.abs(clean)) / 4), rel=1e-5)
+    assert terms["ssim_loss"] > 0.1
+    assert terms["total"] == pytest.approx(terms["l1"] + weight * terms["ssim_loss"], rel=1e-5)
+
+
 # ---- run folder and errors ----------------------------------------------------------------
 def test_checkpoints_are_atomic_and_pruned(tmp_path):
     variable = tf.Variable(0.0)
