@@ -55,8 +55,9 @@ def _data_row(data: dict) -> str:
             f"{', '.join(data.get('extra_clear') or []) or 'none'}), degradation "
             f"{data.get('degradation')} estimated as degrader {data.get('degrader')} "
             f"({fog}), {data.get('p_sharp')} of them unblurred, {data.get('p_clean')} "
-            f"noise-free, blur strength {data.get('strength')} (scaling "
-            f"{data.get('scaling') or 'mix'}), seed {data.get('seed')}")
+            f"noise-free, blur strength {data.get('strength')}"
+            + (f" (scaling {data['scaling']})" if data.get("scaling") else "")
+            + f", seed {data.get('seed')}")
 
 
 
