@@ -61,6 +61,7 @@ class Config:
     bottleneck_norm: bool = False   # U-Net: instance norm at the H/128 bottleneck
     residual: bool = False          # U-Net: G(x) = x + U-Net(x), output layer zero-initialised
     wiener_psf: str = ""            # U-Net: JSON/.npy PSF; Wiener-filtered copies as inputs
+    noise_map: bool = False         # U-Net: the input's estimated noise level as an input
     filter_size: int = 15           # filter recipe: side of the learned filter (odd)
     filter_gain: float = 10.0       # filter recipe: its learning-rate multiplier
     tone: str = "mean"              # filter recipe: tone field "mean", "mean+spread", "none"
@@ -122,8 +123,8 @@ class Config:
 SECTIONS: dict[str, tuple[str, ...]] = {
     "run": ("profile", "seed", "recipe"),
     "networks": ("image_size", "width", "bottleneck_norm", "residual", "wiener_psf",
-                 "filter_size",
-                 "filter_gain", "tone", "disc_norm", "disc_input"),
+                 "noise_map", "filter_size", "filter_gain", "tone", "disc_norm",
+                 "disc_input"),
     "paper_losses": ("lambda_adv", "lambda_cycle", "lambda_identity", "gamma_edge",
                      "edge_operator", "edge_reference"),
     "matching": ("lambda_spectral", "spectral_target", "spectral_cap", "lambda_histogram"),
@@ -147,7 +148,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 #: Options only one recipe's generator or loss terms read: another recipe refuses them.
 RECIPE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "paper": ("bottleneck_norm", "residual", "wiener_psf"),
+    "paper": ("bottleneck_norm", "residual", "wiener_psf", "noise_map"),
     "filter": ("filter_size", "filter_gain", "tone", "lambda_spectral", "spectral_target",
                "spectral_cap", "lambda_histogram"),
 }

@@ -64,6 +64,8 @@ Output is linear (least-squares GAN).
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
@@ -106,6 +108,42 @@ class InputSizeCheck(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+#: Immerkaer's mask: the difference of two discrete Laplacians (blind to quadratics).
+_IMMERKAER = ((1.0, -2.0, 1.0), (-2.0, 4.0, -2.0), (1.0, -2.0, 1.0))
+
+
+@keras.saving.register_keras_serializable(package="semgan")
+class NoiseLevelMap(layers.Layer):
+    """The input's estimated noise level as a constant map of the input's size.
+
+    Immerkaer's estimator on each image of the batch (the mean absolute response to the
+    3x3 difference of Laplacians times ``sqrt(pi / 2) / 6``, on the [0, 1] grey scale;
+    :func:`semgan_core.noise.estimate_noise` with ``edge_fraction=0``), times ``scale``,
+    broadcast to (N, H, W, 1). No weights: a network that sees it beside the image is
+    told how noisy its input is (noise-level maps as in FFDNet) instead of having to
+    infer it from local features.
+    """
+
+    def __init__(self, scale=25.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        ops = keras.ops
+        x = (ops.cast(inputs, "float32") + 1.0) / 2.0            # model range -> [0, 1]
+        mask = ops.reshape(ops.convert_to_tensor(_IMMERKAER, "float32"), (3, 3, 1, 1))
+        response = ops.conv(x, mask, strides=1, padding="valid")
+        sigma = ops.mean(ops.abs(response), axis=(1, 2, 3), keepdims=True)
+        sigma = sigma * (math.sqrt(math.pi / 2) / 6 * self.scale)
+        return ops.cast(ops.ones_like(x) * sigma, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
 
 
 @keras.saving.register_keras_serializable(package="semgan")

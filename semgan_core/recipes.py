@@ -39,9 +39,13 @@ def build_unet(cfg: config.Config, name: str) -> keras.Model:
     the noise it amplifies. The residual stays over the image itself, so a sharp input
     can pass unchanged. (Both generators of an unpaired run get the same inputs.)
 
+    With ``cfg.noise_map`` the U-Net also sees the input's estimated noise level as a
+    constant map (:class:`semgan_core.models.NoiseLevelMap`, Immerkaer's estimator
+    computed in the graph, per image or tile).
+
     The residual output is not clipped to [-1, 1] (``images.from_model_range`` clips).
     """
-    extra = len(WIENER_BALANCES) if cfg.wiener_psf else 0
+    extra = (len(WIENER_BALANCES) if cfg.wiener_psf else 0) + int(cfg.noise_map)
     unet = models.build_generator(cfg.width, bottleneck_norm=cfg.bottleneck_norm,
                                   name=f"{name}_unet" if cfg.residual or extra else name,
                                   channels=1 + extra)
@@ -52,15 +56,19 @@ def build_unet(cfg: config.Config, name: str) -> keras.Model:
         return unet
     image = keras.Input(shape=(None, None, 1), name="image")
     features = image
-    if extra:
+    if cfg.wiener_psf:
         psf = blurfit.read_psf(cfg.wiener_psf)
-        wiener = keras.layers.Conv2D(extra, WIENER_SIZE, padding="same", use_bias=False,
+        wiener = keras.layers.Conv2D(len(WIENER_BALANCES), WIENER_SIZE, padding="same",
+                                     use_bias=False,
                                      trainable=False, name="wiener")
         wiener.build((None, None, None, 1))
         # Conv2D correlates: flip the kernels so that the layer convolves
         wiener.set_weights([np.stack([kernels.wiener_kernel(psf, k, size=WIENER_SIZE)[::-1, ::-1]
                                       for k in WIENER_BALANCES], -1)[:, :, None, :]])
         features = keras.layers.Concatenate(name="with_wiener")([image, wiener(image)])
+    if cfg.noise_map:
+        features = keras.layers.Concatenate(name="with_noise_level")(
+            [features, models.NoiseLevelMap(name="noise_level")(image)])
     out = unet(features)
     if cfg.residual:
         out = keras.layers.Add(name="residual")([image, out])

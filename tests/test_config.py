@@ -206,3 +206,16 @@ def test_wiener_psf_is_a_paper_network_option():
                                          r"ignored \(recipe='filter'"):
         config.get_config("paper", recipe="filter", wiener_psf="psf.json")
     assert config.get_config("smoke", wiener_psf="").recipe == "filter"   # neutral value
+
+
+def test_noise_map_and_paired_ssim_are_options_with_neutral_defaults():
+    assert config.Config().noise_map is False and config.Config().paired_ssim == 1.0
+    assert "noise_map" in config.SECTIONS["networks"]
+    assert "noise_map" in config.RECIPE_OPTIONS["paper"]
+    assert config.SECTIONS["paired"] == ("paired_ssim",)
+    assert config.get_config("smoke", recipe="paper", noise_map=True).noise_map is True
+    with pytest.raises(ValueError, match=r"get_config: noise_map=True would be ignored"):
+        config.get_config("paper", recipe="filter", noise_map=True)
+    assert config.get_config("smoke", paired_ssim=0).paired_ssim == 0
+    with pytest.raises(ValueError, match="paired_ssim"):
+        config.get_config("smoke", paired_ssim=-1)

@@ -290,3 +290,42 @@ def test_unet_with_wiener_inputs_survives_a_save_load_round_trip(tmp_path):
 def test_unet_with_a_missing_wiener_psf_file_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"read_psf: '.*none\.json' is not a file"):
         _unet(tmp_path / "none.json", residual=True)
+
+
+def test_noise_level_map_is_immerkaers_estimate_per_image():
+    from semgan_core import kernels, noise, synth
+
+    clean, _ = synth.micrograph(128, rng=2)
+    blurred = kernels.convolve(clean, kernels.gaussian_kernel(7, 1.0))
+    batch = np.stack([blurred] + [noise.add_noise(blurred, noise.NoiseModel(sigma=s), rng=3)
+                                  for s in (0.01, 0.04)])
+    maps = models.NoiseLevelMap(scale=2.0)(batch[..., None] * 2 - 1).numpy()
+    assert maps.shape == (3, 128, 128, 1)
+    for image, level in zip(batch, maps):
+        assert np.ptp(level) == 0                       # one value per image
+        assert level[0, 0, 0] == pytest.approx(
+            2.0 * noise.estimate_noise(image, edge_fraction=0), rel=1e-4)
+    assert maps[0, 0, 0, 0] < maps[1, 0, 0, 0] < maps[2, 0, 0, 0]
+
+
+def test_unet_with_a_noise_level_map_starts_as_the_identity_and_round_trips(tmp_path):
+    from semgan_core import kernels
+
+    model = _unet(_psf_file(tmp_path, kernels.ASSUMED_PSF), residual=True, noise_map=True)
+    assert model.get_layer("G_unet").input.shape[-1] == 4   # image, 2 Wiener copies, noise
+    assert not model.get_layer("noise_level").weights
+    x = _image(128, seed=8)
+    np.testing.assert_array_equal(model(x).numpy(), x)
+    rng = np.random.default_rng(2)
+    for w in model.get_layer("G_unet").layers[-1].weights:
+        w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+    y = model(x).numpy()
+    path = generators.save_generator(model, tmp_path / "g.keras", metadata={
+        "generator": "unet", "mode": "synthesized-pairs", "degradation": "A",
+        "recipe": "paper"})
+    np.testing.assert_allclose(generators.load_generator(path)(x).numpy(), y, atol=1e-6)
+    # the map is an input the network reads: another noise level changes the output
+    noisier = np.clip(x + np.random.default_rng(3).normal(0, 0.05, x.shape), -1, 1)
+    features = keras.Model(model.input, model.get_layer("with_noise_level").output)
+    a, b = features(x).numpy(), features(noisier.astype(np.float32)).numpy()
+    assert a[..., 3].max() < b[..., 3].min()
