@@ -332,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --resume: continue on a dataset other than the checkpoint's "
                    "(refused otherwise)")
     p.add_argument("--paired", action="store_true",
-                   help="train the supervised oracle on paired data (L1 + SSIM)")
+                   help="train G alone on paired data (trainA/, trainA_gt/): L1 + "
+                   "paired_ssim x (1 - SSIM); the supervised oracle, or the restorer on "
+                   "'make-pairs' output")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config value, e.g. --set steps=500 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

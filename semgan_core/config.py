@@ -4,7 +4,7 @@ Hyperparameters are plain values in one frozen dataclass, overridable by keyword
 keys, also from the command line with ``--set key=value``), saved into every checkpoint
 and result file (nanoGPT style). The fields are grouped in :data:`SECTIONS`: the
 networks, the paper's losses (eq. 16), the options of the filter recipe, the study
-options, the optimisation and the engineering settings.
+options, the paired mode's loss, the optimisation and the engineering settings.
 
 The class defaults are the paper's method (Methods, "Experimental settings"): the
 U-Net and PatchGAN at width 1.0, 256x256 crops, 50 epochs, batch 1, Adam lr 1e-4 (beta1

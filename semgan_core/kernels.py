@@ -347,8 +347,9 @@ def psf_power(psf, strength):
     Returns
     -------
     kernel : ndarray, float32, odd sides, non-negative, sums to 1
-        Centred on a grid of side ``2 max(p, q) + 1`` (room for a wider kernel when
-        ``strength`` > 1), with all-zero border rows and columns dropped.
+        Centred on a grid of side ``2 max(p, q) ceil(sqrt(max(strength, 1))) + 1`` (room
+        for the wider kernel of a stronger blur), with all-zero border rows and columns
+        dropped.
 
     Raises
     ------
@@ -368,7 +369,7 @@ def psf_power(psf, strength):
     """
     psf = _check_kernel("psf_power", psf)
     strength = check_number("psf_power", "strength", strength, low=0)
-    n = 2 * max(psf.shape) + 1
+    n = 2 * max(psf.shape) * math.ceil(math.sqrt(max(strength, 1.0))) + 1
     grid = np.zeros((n, n))
     grid[:psf.shape[0], :psf.shape[1]] = psf
     grid = np.roll(grid, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))

@@ -177,6 +177,8 @@ def _degrader(data_dir, degrader, rng, n_fit):
 
 
 def _blur(image, psf, strength):
+    # at strength 1 the fitted PSF itself (psf_power(psf, 1) is its zero-phase modulus,
+    # which differs by a few 1e-3 where the cut kernel's transfer function dips below 0)
     if strength == 0:
         return image
     return kernels.convolve(image, psf if strength == 1 else kernels.psf_power(psf, strength))
@@ -307,14 +309,15 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                              f"({full.shape[0]}x{full.shape[1]})")
         box = (*(int(v) for v in rng.integers(0, min(full.shape) - size + 1, 2)), size)
         flip, rot = bool(rng.integers(2)), int(rng.integers(4))
+        if scaling == "mix":          # degrade first: the draws of the earlier folders
+            degraded = degrade(full)
         s = 0.0 if rng.random() < p_sharp else float(rng.uniform(low, high))
         sigma = 0.0 if rng.random() < p_clean else float(rng.choice(levels))
         if scaling == "otf":
-            clear, degraded = (_crop(x, box, flip, rot) for x in (full, degrade(full, s)))
-            noisy = synthesize_pair(clear, degraded, strength=1.0, sigma=sigma, rng=rng)
-        else:
-            clear, degraded = (_crop(x, box, flip, rot) for x in (full, degrade(full)))
-            noisy = synthesize_pair(clear, degraded, strength=s, sigma=sigma, rng=rng)
+            degraded = degrade(full, s)
+        clear, degraded = _crop(full, box, flip, rot), _crop(degraded, box, flip, rot)
+        noisy = synthesize_pair(clear, degraded, strength=1.0 if scaling == "otf" else s,
+                                sigma=sigma, rng=rng)
         folder = "testA" if k < N_SAMPLES else "trainA"
         name = f"{k:06d}.png"
         images.write_image(tmp / folder / name, noisy)

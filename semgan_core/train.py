@@ -76,7 +76,8 @@ def train(cfg: config.Config, *, data_dir, run_dir, resume: bool = False,
         Continue from the newest intact checkpoint in ``run_dir``; with none there, start
         from step 0 (so one command both starts and continues a preemptible job).
     paired : bool
-        Train G alone on (trainA, trainA_gt) pairs with L1 + (1 - SSIM).
+        Train G alone on (trainA, trainA_gt) pairs with L1 + ``cfg.paired_ssim``
+        (1 - SSIM).
     progress : bool
         Show a tqdm progress bar.
     allow_other_data : bool

@@ -20,7 +20,8 @@ the adversarial term (``lambda_adv = 0``) there are no discriminators; during an
 identity warm-up (``warmup_steps``) they exist but idle.
 
 The paired step (:meth:`Trainer._paired_step`) trains G alone on (blurred, clean) pairs
-with L1 + (1 - SSIM): the supervised oracle.
+with L1 + ``paired_ssim`` (1 - SSIM): the supervised oracle, or the restorer on
+synthesised pairs (:mod:`semgan_core.restorer`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class Trainer:
     ----------
     cfg : Config
     paired : bool
-        Train G alone on (blurred, clean) pairs (L1 + 1 - SSIM) instead of the CycleGAN.
+        Train G alone on (blurred, clean) pairs (L1 + ``cfg.paired_ssim`` (1 - SSIM))
+        instead of the CycleGAN.
     strategy : tf.distribute.Strategy, optional
         Default: the current strategy (one device). Variables are made in its scope;
         ``cfg.batch_size`` is the global batch, split across its replicas.
@@ -62,6 +64,9 @@ class Trainer:
 
     def __init__(self, cfg: config.Config, *, paired: bool = False, strategy=None) -> None:
         self.cfg, self.mode = cfg, MODES[bool(paired)]
+        if not paired and cfg.paired_ssim != 1.0:
+            raise ValueError(f"Trainer: paired_ssim={cfg.paired_ssim:g} would be ignored: it "
+                             "weighs the paired loss (train --paired), not the CycleGAN's")
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replicas = int(self.strategy.num_replicas_in_sync)
         if cfg.batch_size % self.replicas:

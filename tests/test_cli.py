@@ -384,6 +384,18 @@ def test_make_pairs_with_a_generator_file(tiny_unpaired, generator_file, tmp_pat
     assert f"degrader {generator_file};" in capsys.readouterr().out
     manifest = _manifest(out)
     assert manifest["degrader"] == "generator" and manifest["path"] == str(generator_file)
+    assert manifest["scaling"] == "mix"                  # a generator cannot be weakened
+
+
+def test_make_pairs_scaling_choices_are_the_librarys(capsys):
+    from semgan_core import restorer
+
+    with pytest.raises(SystemExit):
+        cli.main(["make-pairs", "DATA", "--out", "OUT", "--scaling", "power"])
+    assert "invalid choice: 'power'" in capsys.readouterr().err
+    action = next(a for a in cli.build_parser()._subparsers._group_actions[0]
+                  .choices["make-pairs"]._actions if a.dest == "scaling")
+    assert tuple(action.choices) == restorer.SCALINGS
 
 
 @pytest.mark.parametrize("case", ["missing data", "bad degrader", "missing generator",

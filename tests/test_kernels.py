@@ -258,7 +258,7 @@ def test_psf_power_scales_a_gaussian_blur_and_composes():
     # 57 and 82 dB apart; a sampled Gaussian narrower than sigma 0.7 is itself aliased:
     # 44 dB at s = 0.36, against 27 dB between the sharp image and either blur)
     image, _ = synth.micrograph(128, rng=0)
-    for s, floor in ((0.5, 50), (1.44, 50), (0.36, 40)):
+    for s, floor in ((0.5, 50), (1.44, 50), (0.36, 40), (4.0, 50)):
         k = kernels.psf_power(psf, s)
         assert k.min() >= 0 and abs(float(k.sum()) - 1) < 1e-5 and k.shape[0] % 2 == 1
         gauss = kernels.convolve(image, kernels.gaussian_kernel(15, np.sqrt(s)))

@@ -324,7 +324,9 @@ def test_unet_with_a_noise_level_map_starts_as_the_identity_and_round_trips(tmp_
         "generator": "unet", "mode": "synthesized-pairs", "degradation": "A",
         "recipe": "paper"})
     np.testing.assert_allclose(generators.load_generator(path)(x).numpy(), y, atol=1e-6)
-    # the map is an input the network reads: another noise level changes the output
+    again = models.NoiseLevelMap.from_config(models.NoiseLevelMap(scale=2.0).get_config())
+    assert again.scale == 2.0
+    # the map is the U-Net's fourth input channel and follows the input's noise
     noisier = np.clip(x + np.random.default_rng(3).normal(0, 0.05, x.shape), -1, 1)
     features = keras.Model(model.input, model.get_layer("with_noise_level").output)
     a, b = features(x).numpy(), features(noisier.astype(np.float32)).numpy()

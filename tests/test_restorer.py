@@ -177,6 +177,20 @@ def test_make_pair_dataset_fogs_the_inputs_with_the_fitted_fog(foggy, tmp_path):
     assert fog_lift.mean() > blur_lift.mean() + 0.08
 
 
+def test_make_pair_dataset_scales_the_fitted_fog_with_the_strength(foggy, tmp_path):
+    lifts = {}
+    for degrader in ("psf", "psf+fog"):
+        for s in (1, 0.2):
+            folder = tmp_path / f"{degrader}-{s}"
+            restorer.make_pair_dataset(foggy, folder, degrader=degrader, strength=(s, s),
+                                       n_pairs=8, n_fit=16, p_sharp=0, p_clean=1)
+            lifts[degrader, s] = _floor_lifts(folder).mean()
+    fog = {s: lifts["psf+fog", s] - lifts["psf", s] for s in (1, 0.2)}
+    # the fog's own lift of the dark floor (beyond the blur's): 1 - exp(-tau) at full
+    # strength, 1 - exp(-tau / 5) at a fifth of it, about 0.3 times as much
+    assert fog[1] > 0.05 and 0 <= fog[0.2] < 0.5 * fog[1]
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(n_pairs=3), "n_pairs must be an integer >= 5"),
     (dict(size=100), "size"),

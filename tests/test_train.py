@@ -278,6 +278,13 @@ def test_paired_loss_is_l1_plus_the_weighted_ssim_term(weight):
     assert terms["total"] == pytest.approx(terms["l1"] + weight * terms["ssim_loss"], rel=1e-5)
 
 
+def test_paired_ssim_is_refused_for_the_cyclegan():
+    cfg = config.get_config("smoke", recipe="paper", paired_ssim=0.5)
+    with pytest.raises(ValueError, match=r"Trainer: paired_ssim=0.5 would be ignored"):
+        trainer.Trainer(cfg)
+    assert trainer.Trainer(cfg.replace(paired_ssim=1.0)).mode == "cyclegan"
+
+
 # ---- run folder and errors ----------------------------------------------------------------
 def test_checkpoints_are_atomic_and_pruned(tmp_path):
     variable = tf.Variable(0.0)
