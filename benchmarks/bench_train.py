@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed steps of the book profile's CPU recipe (0: skip)")
     parser.add_argument("--steps-restorer", type=int, default=100,
                         help="timed steps of the U-Net restorer's paired step (0: skip)")
+    parser.add_argument("--restorer-widths", type=float, nargs="+", default=[0.125, 0.25],
+                        metavar="W", help="widths of the restorer rows (default 0.125 "
+                        "0.25: degradation A's default model is the wider one)")
     parser.add_argument("--intra", type=int, default=1,
                         help="intra-op threads (default 1; 0: TensorFlow's default)")
     parser.add_argument("--inter", type=int, default=0,
@@ -191,15 +194,16 @@ def main(argv: list[str] | None = None) -> int:
             settings = {k: v for k, v in restorer.SETTINGS.items()
                         if k not in ("recipe", "width", "image_size", "steps",
                                      "intra_op_threads")}
-            timing = time_steps(restorer.SETTINGS["width"], restorer.SETTINGS["image_size"],
-                                pairs, args.steps_restorer, paired=True,
-                                wiener_psf=str(pairs / "manifest.json"), **settings)
-            nan = float("nan")
-            rows.append({"recipe": "restorer", "width": restorer.SETTINGS["width"],
-                         "size": restorer.SETTINGS["image_size"],
-                         "steps_timed": args.steps_restorer, **timing,
-                         "gflop_per_step": nan, "achieved_gflops": nan,
-                         "matmul_peak_gflops": peak, "fraction_of_peak": nan})
+            for width in args.restorer_widths:
+                timing = time_steps(width, restorer.SETTINGS["image_size"], pairs,
+                                    args.steps_restorer, paired=True,
+                                    wiener_psf=str(pairs / "manifest.json"), **settings)
+                nan = float("nan")
+                rows.append({"recipe": "restorer", "width": width,
+                             "size": restorer.SETTINGS["image_size"],
+                             "steps_timed": args.steps_restorer, **timing,
+                             "gflop_per_step": nan, "achieved_gflops": nan,
+                             "matmul_peak_gflops": peak, "fraction_of_peak": nan})
     payload = {"rows": rows, "matmul_gflops": matmul,
                "threads": {"intra": args.intra, "inter": args.inter},
                "cpu_count": os.cpu_count(), "load_average": os.getloadavg(),
