@@ -64,8 +64,9 @@ the same at width 0.25      40.57 / 37.11 / 34.87 / 32.29      27.78 / 26.74 / 2
 
 (Wiener's balance chosen per level on the same pairs: an optimistic reference.) A sharp
 crop comes back at 39.2 dB (real) and 33.7 dB (synthetic) against itself (38.1 and 34.1
-at width 0.25). The shipped A model is the width-0.25 one (``--set width=0.25``, about
-three times the training step); B and C are at :data:`SETTINGS`.
+at width 0.25). The shipped A model is the width-0.25 one (``--set width=0.25``: 0.116 s
+per training step on 2 idle cores against 0.066 at width 0.125,
+``benchmarks/bench_train.py``); B and C are at :data:`SETTINGS`.
 """
 
 from __future__ import annotations
