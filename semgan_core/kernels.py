@@ -285,6 +285,14 @@ def convolve(image, kernel):
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+def _transfer_function(psf, n):
+    """The DFT on an n x n grid of ``psf`` with its centre moved to the origin."""
+    grid = np.zeros((n, n))
+    grid[:psf.shape[0], :psf.shape[1]] = psf
+    grid = np.roll(grid, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))
+    return np.fft.fft2(grid)
+
+
 def wiener_kernel(psf, balance, *, size=15):
     """The spatial kernel of the Wiener filter ``conj(H) / (|H|**2 + balance)``.
 
@@ -319,10 +327,7 @@ def wiener_kernel(psf, balance, *, size=15):
     if size % 2 == 0:
         raise ValueError(f"wiener_kernel: size must be odd, got {size}")
     n = 2 * max(size, *psf.shape)                     # grid without wrap-around
-    grid = np.zeros((n, n))
-    grid[:psf.shape[0], :psf.shape[1]] = psf / psf.sum()
-    grid = np.roll(grid, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))
-    h = np.fft.fft2(grid)
+    h = _transfer_function(psf / psf.sum(), n)
     w = np.real(np.fft.fftshift(np.fft.ifft2(np.conj(h) / (np.abs(h) ** 2 + balance))))
     c, r = n // 2, size // 2
     kernel = w[c - r:c + r + 1, c - r:c + r + 1]
@@ -370,10 +375,7 @@ def psf_power(psf, strength):
     psf = _check_kernel("psf_power", psf)
     strength = check_number("psf_power", "strength", strength, low=0)
     n = 2 * max(psf.shape) * math.ceil(math.sqrt(max(strength, 1.0))) + 1
-    grid = np.zeros((n, n))
-    grid[:psf.shape[0], :psf.shape[1]] = psf
-    grid = np.roll(grid, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))
-    h = np.abs(np.fft.fft2(grid)) ** strength
+    h = np.abs(_transfer_function(psf, n)) ** strength
     kernel = np.fft.fftshift(np.real(np.fft.ifft2(h)))
     kernel[kernel < 1e-6 * kernel.max()] = 0.0        # ringing of the cut spectrum
     return _trim(_normalised(kernel)).astype(np.float32)

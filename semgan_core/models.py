@@ -69,7 +69,7 @@ import math
 import keras
 from keras import layers
 
-from semgan_core import checks
+from semgan_core import checks, noise
 from semgan_core.checks import check_input_size
 
 ENCODER_CHANNELS = (64, 128, 256, 512, 512, 512, 512, 512)
@@ -110,10 +110,6 @@ class InputSizeCheck(layers.Layer):
         return input_shape
 
 
-#: Immerkaer's mask: the difference of two discrete Laplacians (blind to quadratics).
-_IMMERKAER = ((1.0, -2.0, 1.0), (-2.0, 4.0, -2.0), (1.0, -2.0, 1.0))
-
-
 @keras.saving.register_keras_serializable(package="semgan")
 class NoiseLevelMap(layers.Layer):
     """The input's estimated noise level as a constant map of the input's size.
@@ -133,7 +129,7 @@ class NoiseLevelMap(layers.Layer):
     def call(self, inputs):
         ops = keras.ops
         x = (ops.cast(inputs, "float32") + 1.0) / 2.0            # model range -> [0, 1]
-        mask = ops.reshape(ops.convert_to_tensor(_IMMERKAER, "float32"), (3, 3, 1, 1))
+        mask = ops.reshape(ops.convert_to_tensor(noise.IMMERKAER_MASK, "float32"), (3, 3, 1, 1))
         response = ops.conv(x, mask, strides=1, padding="valid")
         sigma = ops.mean(ops.abs(response), axis=(1, 2, 3), keepdims=True)
         sigma = sigma * (math.sqrt(math.pi / 2) / 6 * self.scale)
