@@ -123,9 +123,9 @@ def _cmd_deblur(args: argparse.Namespace) -> int:
     todo = batch.plan(args.inputs, args.out, overwrite=args.overwrite)
     tflog.import_tensorflow(verbose=args.verbose)
     if args.model is not None:
-        model = generators.load_shipped(args.model)
+        model = generators.load_shipped(args.model, ensemble=args.ensemble)
     else:
-        model = generators.load_generator(args.weights)
+        model = generators.load_generator(args.weights, ensemble=args.ensemble)
     if todo.skipped:
         print(f"kept {len(todo.skipped)} existing output(s) (pass --overwrite to replace "
               f"them): {', '.join(p.name for p in todo.skipped)}")
@@ -360,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace existing outputs (never an input)")
     p.add_argument("--tile", type=int, default=256, help="tile side, a multiple of 128")
     p.add_argument("--overlap", type=int, default=32, help="overlap of tiles in pixels")
+    p.add_argument("--ensemble", type=int, choices=(1, 2, 4, 8), default=None,
+                   help="orientations (flips, transposes) to average the model's outputs "
+                   "over (default: 8 for the U-Net restorers, 1 for the others)")
     p.add_argument("--crop-databar", action="store_true",
                    help="drop the instrument's info bar instead of passing it through")
     p.add_argument("--bit-depth", type=int, choices=(8, 16), default=None,

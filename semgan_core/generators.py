@@ -56,6 +56,9 @@ SHIPPED = {f"{kind}-{d}": f"{kind.replace('-', '_')}_{d}.keras"
            for d in DEGRADATIONS}
 #: Default model per degradation (what ``deblur --model A`` uses).
 DEFAULTS = {d: f"unet-restorer-{d}" for d in DEGRADATIONS}
+#: Orientations a loaded model averages by default (:mod:`semgan_core.ensemble`), by
+#: model key; 1 for any other.
+ENSEMBLE = {"unet-restorer": 8}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
@@ -204,7 +207,7 @@ def read_metadata(path) -> dict:
     return _inspect(Path(path), "read_metadata")
 
 
-def load_generator(path):
+def load_generator(path, *, ensemble=None):
     """Load a semgan generator file, refusing anything else before Keras reads it.
 
     Parameters
@@ -212,11 +215,17 @@ def load_generator(path):
     path : str or os.PathLike
         A ``.keras`` file written by :func:`save_generator` (``RUN_DIR/generator_G.keras``
         from training, or a shipped model, :func:`shipped_path`).
+    ensemble : {None, 1, 2, 4, 8}, optional
+        Orientations of the input to average the outputs over
+        (:func:`semgan_core.ensemble.self_ensemble`). ``None`` (default): the model's
+        default in :data:`ENSEMBLE` (8 for the U-Net restorers, whose orientation-dependent
+        grain the mean cuts; 1, the generator itself, for the others).
 
     Returns
     -------
     model : keras.Model
-        (N, H, W, 1) float32 in [-1, 1] to the same shape, sides multiples of 128.
+        (N, H, W, 1) float32 in [-1, 1] to the same shape, sides multiples of 128. With an
+        ensemble above 1, a model that wraps the generator (same weights; not for saving).
 
     Raises
     ------
@@ -228,16 +237,22 @@ def load_generator(path):
         layers: the message lists them); or a file Keras refuses to load in safe mode.
     """
     path = Path(path)
-    _inspect(path, "load_generator")
+    meta = _inspect(path, "load_generator")
+    if ensemble is None:
+        ensemble = ENSEMBLE.get(meta.get("name"), 1)
+    from semgan_core import ensemble as ensembles
+
+    ensemble = ensembles.check_size("load_generator", ensemble)
     import keras
 
     from semgan_core import filtergen, models  # noqa: F401 - register the layer classes
 
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - any loader failure means a bad file here
         raise ValueError(f"load_generator: cannot load {path}: {type(exc).__name__}: "
                          f"{one_line(exc)}") from None
+    return ensembles.self_ensemble(model, ensemble)
 
 
 def shipped_path(name: str) -> Path:
@@ -256,15 +271,16 @@ def shipped_path(name: str) -> Path:
     return WEIGHTS_DIR / SHIPPED[key]
 
 
-def load_shipped(name: str):
-    """Load a shipped model by name (``'filter-unpaired-A'``, or ``'A'`` for the default).
+def load_shipped(name: str, *, ensemble=None):
+    """Load a shipped model by name (``'filter-unpaired-A'``, or ``'A'`` for the default);
+    ``ensemble`` as in :func:`load_generator`.
 
     Raises
     ------
     ValueError
         For an unknown name; FileNotFoundError if its file is not in ``weights/``.
     """
-    return load_generator(shipped_path(name))
+    return load_generator(shipped_path(name), ensemble=ensemble)
 
 
 def copy_generator(source, target, *, metadata: dict) -> Path:
