@@ -11,7 +11,10 @@ degradation A plus SEM shot noise of 0.02 (standard deviation at mid-grey). Rows
 * every shipped generator file in ``weights/`` (``generators.SHIPPED``: the U-Net
   restorers and the filters), and each file
   given with ``--weights``, run whole-frame by ``infer.deblur`` (256-pixel tiles with a
-  32-pixel overlap, batches of 4: the ``deblur`` command's defaults);
+  32-pixel overlap, batches of 4: the ``deblur`` command's defaults), loaded as
+  ``deblur`` loads it (the U-Net restorers averaged over 8 orientations,
+  :mod:`semgan_core.ensemble`); a model whose default ensemble is above 1 gets a second
+  row without it (``--ensemble 1``);
 * Wiener with the assumed PSF, noise-aware (``balance="auto"``: the noise estimate is
   part of the time) and with its noise-free default.
 
@@ -51,8 +54,14 @@ def _generator_rows(frame, extra, repeats):
     tflog.import_tensorflow()   # quietly
     from semgan_core import infer
 
-    entries = [(name, f"weights file {path.name}", generators.load_generator(path))
-               for name, path in _model_files(extra)]
+    entries = []
+    for name, path in _model_files(extra):
+        model = generators.load_generator(path)
+        n = generators.ENSEMBLE.get(generators.read_metadata(path).get("name"), 1)
+        entries.append((name, f"weights file {path.name}, {n} orientation(s)", model))
+        if n > 1:
+            entries.append((f"{name} (--ensemble 1)", f"weights file {path.name}, 1 orientation",
+                            generators.load_generator(path, ensemble=1)))
     rows = []
     for name, note, model in entries:
         seconds = timing.best_time(lambda: infer.deblur(model, frame), repeats)
