@@ -332,9 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --resume: continue on a dataset other than the checkpoint's "
                    "(refused otherwise)")
     p.add_argument("--paired", action="store_true",
-                   help="train G alone on paired data (trainA/, trainA_gt/): L1 + "
-                   "paired_ssim x (1 - SSIM); the supervised oracle, or the restorer on "
-                   "'make-pairs' output")
+                   help="train G alone on paired data (trainA/, trainA_gt/): paired_l1 x L1 "
+                   "+ paired_ssim x (1 - SSIM) + paired_psnr x log10(MSE) per crop; the "
+                   "supervised oracle, or the restorer on 'make-pairs' output")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config value, e.g. --set steps=500 (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

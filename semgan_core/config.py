@@ -86,6 +86,9 @@ class Config:
     pool_size: int = 0              # image history pool (0: off; CycleGAN uses 50)
     # --- paired mode (train --paired) --------------------------------------------------
     paired_ssim: float = 1.0        # weight of 1 - SSIM beside L1 (0: L1 alone)
+    paired_l1: float = 1.0          # weight of L1 in the paired loss
+    paired_psnr: float = 0.0        # weight of the per-crop log10(MSE + floor) (-PSNR / 10)
+    paired_mse_floor: float = 1e-5  # that term's floor: errors below it weigh alike
     # --- optimisation --------------------------------------------------------------
     steps: int = 0                  # training steps (0: use epochs)
     epochs: int = 50                # epochs over trainA (paper: 50); used when steps == 0
@@ -129,7 +132,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
                      "edge_operator", "edge_reference"),
     "matching": ("lambda_spectral", "spectral_target", "spectral_cap", "lambda_histogram"),
     "study": ("warmup_steps", "lr_d_multiplier", "r1_gamma", "pool_size"),
-    "paired": ("paired_ssim",),
+    "paired": ("paired_ssim", "paired_l1", "paired_psnr", "paired_mse_floor"),
     "optimisation": ("steps", "epochs", "batch_size", "learning_rate", "beta_1", "lr_decay"),
     "engineering": ("mixed_precision", "jit_compile", "deterministic", "intra_op_threads",
                     "inter_op_threads", "checkpoint_every", "keep_checkpoints",
@@ -193,6 +196,8 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "inter_op_threads": (0, 4096, False), "checkpoint_every": (1, None, False),
     "keep_checkpoints": (1, None, False), "sample_every": (0, None, False),
     "log_every": (1, None, False), "paired_ssim": (0, 1e4, False),
+    "paired_l1": (0, 1e4, False), "paired_psnr": (0, 1e4, False),
+    "paired_mse_floor": (0, 1.0, True),
 }
 
 

@@ -76,8 +76,9 @@ def train(cfg: config.Config, *, data_dir, run_dir, resume: bool = False,
         Continue from the newest intact checkpoint in ``run_dir``; with none there, start
         from step 0 (so one command both starts and continues a preemptible job).
     paired : bool
-        Train G alone on (trainA, trainA_gt) pairs with L1 + ``cfg.paired_ssim``
-        (1 - SSIM).
+        Train G alone on (trainA, trainA_gt) pairs with the paired loss
+        (:meth:`semgan_core.trainer.Trainer._paired_step`: L1, 1 - SSIM and each crop's
+        log10 MSE, weighted by ``cfg.paired_l1``, ``paired_ssim`` and ``paired_psnr``).
     progress : bool
         Show a tqdm progress bar.
     allow_other_data : bool

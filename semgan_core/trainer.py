@@ -20,13 +20,15 @@ the adversarial term (``lambda_adv = 0``) there are no discriminators; during an
 identity warm-up (``warmup_steps``) they exist but idle.
 
 The paired step (:meth:`Trainer._paired_step`) trains G alone on (blurred, clean) pairs
-with L1 + ``paired_ssim`` (1 - SSIM): the supervised oracle, or the restorer on
-synthesised pairs (:mod:`semgan_core.restorer`).
+with ``paired_l1`` L1 + ``paired_ssim`` (1 - SSIM) + ``paired_psnr`` times each crop's
+log10 MSE (-PSNR / 10): the supervised oracle, or the restorer on synthesised pairs
+(:mod:`semgan_core.restorer`).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -35,6 +37,9 @@ from semgan_core import (config, gan, imagepool, images, losses, optim, pipeline
                          recipes)
 
 MODES = ("cyclegan", "paired")
+#: The paired loss's settings and their defaults (a CycleGAN run refuses any other value).
+PAIRED_DEFAULTS = {"paired_ssim": 1.0, "paired_l1": 1.0, "paired_psnr": 0.0,
+                   "paired_mse_floor": 1e-5}
 
 
 class Trainer:
@@ -44,7 +49,8 @@ class Trainer:
     ----------
     cfg : Config
     paired : bool
-        Train G alone on (blurred, clean) pairs (L1 + ``cfg.paired_ssim`` (1 - SSIM))
+        Train G alone on (blurred, clean) pairs (``cfg.paired_l1`` L1 + ``cfg.paired_ssim``
+        (1 - SSIM) + ``cfg.paired_psnr`` log10(MSE + ``cfg.paired_mse_floor``) per crop)
         instead of the CycleGAN.
     strategy : tf.distribute.Strategy, optional
         Default: the current strategy (one device). Variables are made in its scope;
@@ -57,16 +63,22 @@ class Trainer:
         CycleGAN: ``gen_total``, ``gan_g``, ``gan_f`` (with the adversarial term),
         ``cycle``, ``identity``, ``edge``, ``disc_a``, ``disc_b`` (with the adversarial
         term), then the recipe's extra terms (e.g. ``spectral``, ``histogram``).
-        Paired: ``total``, ``l1``, ``ssim_loss``.
+        Paired: ``total``, ``l1``, ``ssim_loss``, ``log_mse``.
     extra_terms : list of plugin.LossTerm
         The recipe's extra loss terms (none in mode 'paired').
     """
 
     def __init__(self, cfg: config.Config, *, paired: bool = False, strategy=None) -> None:
         self.cfg, self.mode = cfg, MODES[bool(paired)]
-        if not paired and cfg.paired_ssim != 1.0:
-            raise ValueError(f"Trainer: paired_ssim={cfg.paired_ssim:g} would be ignored: it "
-                             "weighs the paired loss (train --paired), not the CycleGAN's")
+        if not paired:
+            for key, neutral in PAIRED_DEFAULTS.items():
+                if getattr(cfg, key) != neutral:
+                    raise ValueError(f"Trainer: {key}={getattr(cfg, key):g} would be ignored: "
+                                     "it weighs the paired loss (train --paired), not the "
+                                     "CycleGAN's")
+        if paired and cfg.paired_l1 == cfg.paired_ssim == cfg.paired_psnr == 0:
+            raise ValueError("Trainer: paired_l1, paired_ssim and paired_psnr are all 0: the "
+                             "paired loss would be empty")
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replicas = int(self.strategy.num_replicas_in_sync)
         if cfg.batch_size % self.replicas:
@@ -81,7 +93,8 @@ class Trainer:
             self.extra_terms = recipe.extra_terms(cfg) if self.mode == "cyclegan" else []
         self.adversarial = "D_B" in self.models
         self.pools = imagepool.build_pools(cfg, self.mode, self.strategy)
-        self.loss_names = (["total", "l1", "ssim_loss"] if self.mode == "paired" else [
+        paired_names = ["total", "l1", "ssim_loss", "log_mse"]
+        self.loss_names = (paired_names if self.mode == "paired" else [
             "gen_total", *(["gan_g", "gan_f"] if self.adversarial else []), "cycle",
             "identity", "edge", *(["disc_a", "disc_b"] if self.adversarial else []),
             *(term.name for term in self.extra_terms)])
@@ -155,7 +168,8 @@ class Trainer:
 
     def _paired_step(self, blurred, clean, warmup=False):
         """One supervised step: G(blurred) against the clean original,
-        L1 + ``paired_ssim`` (1 - SSIM)."""
+        ``paired_l1`` L1 + ``paired_ssim`` (1 - SSIM) + ``paired_psnr`` log10(MSE + floor)."""
+        cfg = self.cfg
         with tf.GradientTape() as tape:
             # 1. Restore the blurred batch.
             restored = gan.as_float32(self.models["G"](blurred, training=True))
@@ -163,13 +177,23 @@ class Trainer:
             #    SSIM's contrast term rewards detail of the right strength even where it
             #    is not the true detail; paired_ssim = 0 leaves the L1 (median) estimate.
             to_01 = images.from_model_range
-            l1 = tf.reduce_mean(tf.abs(to_01(restored) - to_01(clean)))
+            error = to_01(restored) - to_01(clean)
+            l1 = tf.reduce_mean(tf.abs(error))
             ssim_loss = 1.0 - losses.ssim_tf(restored, clean)
-            total = l1 + self.cfg.paired_ssim * ssim_loss
+            # 3. Each crop's log10 MSE, averaged over the batch: -PSNR / 10. L1 weighs a
+            #    crop by the size of its error, so a crop that needs little restoring
+            #    counts little; in decibels every crop counts alike, and a sharp crop
+            #    that comes back at 38 dB instead of 45 costs as much as a blurred one
+            #    restored to 25 dB instead of 32. The floor bounds the weight of a crop
+            #    already restored beyond it.
+            mse = tf.reduce_mean(tf.square(error), axis=[1, 2, 3])
+            log_mse = tf.reduce_mean(tf.math.log(mse + cfg.paired_mse_floor)) / math.log(10.0)
+            total = (cfg.paired_l1 * l1 + cfg.paired_ssim * ssim_loss
+                     + cfg.paired_psnr * log_mse)
             target = self._for_gradient(total, "generators")
-        # 3. Update G.
+        # 4. Update G.
         self._apply(tape, target, "generators")
-        return {"total": total, "l1": l1, "ssim_loss": ssim_loss}
+        return {"total": total, "l1": l1, "ssim_loss": ssim_loss, "log_mse": log_mse}
 
     def _view(self, batch: tf.Tensor) -> tf.Tensor:
         """What a discriminator sees: the images, or their high-pass part x - g * x."""

@@ -212,7 +212,11 @@ def test_noise_map_and_paired_ssim_are_options_with_neutral_defaults():
     assert config.Config().noise_map is False and config.Config().paired_ssim == 1.0
     assert "noise_map" in config.SECTIONS["networks"]
     assert "noise_map" in config.RECIPE_OPTIONS["paper"]
-    assert config.SECTIONS["paired"] == ("paired_ssim",)
+    assert config.SECTIONS["paired"] == ("paired_ssim", "paired_l1", "paired_psnr",
+                                         "paired_mse_floor")
+    assert (config.Config().paired_l1, config.Config().paired_psnr) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="paired_mse_floor"):
+        config.get_config("smoke", paired_mse_floor=0)
     assert config.get_config("smoke", recipe="paper", noise_map=True).noise_map is True
     with pytest.raises(ValueError, match=r"get_config: noise_map=True would be ignored"):
         config.get_config("paper", recipe="filter", noise_map=True)

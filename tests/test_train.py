@@ -183,7 +183,7 @@ def test_paired_mode_trains_the_supervised_oracle_in_mixed_precision(dataset, tm
     assert report["mode"] == "paired" and report["steps"] == 2
     assert report["generator_F_path"] is None and Path(report["generator_path"]).is_file()
     losses = runlog.read_losses(tmp_path)
-    assert list(losses)[3:] == ["total", "l1", "ssim_loss"]
+    assert list(losses)[3:] == ["total", "l1", "ssim_loss", "log_mse"]
     assert all(np.isfinite(v).all() for v in losses.values())
     np.testing.assert_allclose(losses["total"], losses["l1"] + losses["ssim_loss"], rtol=1e-4)
     assert images.read_image(runlog.sample_path(tmp_path, 2)).shape == (256, 3 * 256 + 2 * 4)
@@ -266,23 +266,51 @@ def test_residual_generator_starts_at_the_identity():
     assert not np.array_equal(plain(x).numpy(), x.numpy())
 
 
-@pytest.mark.parametrize("weight", [1.0, 0.25, 0.0])
-def test_paired_loss_is_l1_plus_the_weighted_ssim_term(weight):
-    cfg = config.get_config("smoke", recipe="paper", residual=True, paired_ssim=weight)
+@pytest.mark.parametrize("l1, ssim, psnr", [(1.0, 1.0, 0.0), (1.0, 0.25, 0.0),
+                                            (1.0, 0.0, 0.0), (0.0, 1.0, 0.5), (2.0, 0.0, 1.0)])
+def test_paired_loss_is_the_weighted_sum_of_its_terms(l1, ssim, psnr):
+    cfg = config.get_config("smoke", recipe="paper", residual=True, paired_l1=l1,
+                            paired_ssim=ssim, paired_psnr=psnr)
     run = trainer.Trainer(cfg, paired=True)
-    clean = tf.random.stateless_uniform((1, 256, 256, 1), seed=(3, 4), minval=-1, maxval=1)
-    blurred = clean * 0.5                       # G starts as the identity: a known error
+    clean = tf.random.stateless_uniform((2, 256, 256, 1), seed=(3, 4), minval=-1, maxval=1)
+    blurred = clean * tf.constant([0.5, 0.9])[:, None, None, None]  # G starts as the identity
     terms = {k: float(v) for k, v in run._paired_step(blurred, clean).items()}
-    assert terms["l1"] == pytest.approx(float(tf.reduce_mean(tf.abs(clean)) / 4), rel=1e-5)
+    error = (blurred - clean).numpy() / 2                              # on [0, 1] images
+    assert terms["l1"] == pytest.approx(float(np.abs(error).mean()), rel=1e-5)
     assert terms["ssim_loss"] > 0.1
-    assert terms["total"] == pytest.approx(terms["l1"] + weight * terms["ssim_loss"], rel=1e-5)
+    # the mean over crops of log10(MSE + floor): -PSNR / 10 of each crop, averaged
+    mse = (error ** 2).mean(axis=(1, 2, 3))
+    assert terms["log_mse"] == pytest.approx(float(np.log10(mse + 1e-5).mean()), rel=1e-5)
+    assert terms["total"] == pytest.approx(
+        l1 * terms["l1"] + ssim * terms["ssim_loss"] + psnr * terms["log_mse"], rel=1e-5)
 
 
-def test_paired_ssim_is_refused_for_the_cyclegan():
-    cfg = config.get_config("smoke", recipe="paper", paired_ssim=0.5)
-    with pytest.raises(ValueError, match=r"Trainer: paired_ssim=0.5 would be ignored"):
+def test_log_mse_weighs_each_crop_in_decibels():
+    """Halving a small error gains as much as halving a large one; the floor caps it."""
+    cfg = config.get_config("smoke", recipe="paper", residual=True, paired_l1=0.0,
+                            paired_ssim=0.0, paired_psnr=1.0, paired_mse_floor=1e-12)
+    run = trainer.Trainer(cfg, paired=True)
+    clean = tf.zeros((2, 128, 128, 1))
+    terms = [float(run._paired_step(clean + tf.constant(e)[:, None, None, None], clean)["log_mse"])
+             for e in ([0.02, 0.2], [0.01, 0.2], [0.02, 0.1])]
+    assert terms[0] - terms[1] == pytest.approx(terms[0] - terms[2], rel=1e-4)
+    assert terms[0] - terms[1] == pytest.approx(np.log10(4) / 2, rel=1e-4)
+
+
+@pytest.mark.parametrize("key, value", [("paired_ssim", 0.5), ("paired_l1", 0.0),
+                                        ("paired_psnr", 1.0), ("paired_mse_floor", 1e-4)])
+def test_paired_loss_settings_are_refused_for_the_cyclegan(key, value):
+    cfg = config.get_config("smoke", recipe="paper", **{key: value})
+    with pytest.raises(ValueError, match=rf"Trainer: {key}={value:g} would be ignored"):
         trainer.Trainer(cfg)
-    assert trainer.Trainer(cfg.replace(paired_ssim=1.0)).mode == "cyclegan"
+    assert trainer.Trainer(cfg.replace(**{key: trainer.PAIRED_DEFAULTS[key]})).mode == "cyclegan"
+
+
+def test_an_empty_paired_loss_is_refused():
+    cfg = config.get_config("smoke", recipe="paper", paired_l1=0, paired_ssim=0, paired_psnr=0)
+    with pytest.raises(ValueError, match="Trainer: paired_l1, paired_ssim and paired_psnr are "
+                                         "all 0"):
+        trainer.Trainer(cfg, paired=True)
 
 
 # ---- run folder and errors ----------------------------------------------------------------
