@@ -125,8 +125,18 @@ restored = infer.deblur(G, image)      # image: float32 [0, 1], any size
 ```
 
 or `python -m semgan_core deblur --model {meta['name']}-{meta['degradation']} --out OUT
-INPUT...`. {_scores(meta)}
+INPUT...`. {_ensemble(meta)}{_scores(meta)}
 """
+
+
+def _ensemble(meta: dict) -> str:
+    """How the card's model runs when loaded (:data:`generators.ENSEMBLE`)."""
+    n = generators.ENSEMBLE.get(meta["name"], 1)
+    if n == 1:
+        return ""
+    return (f"Loaded this way it runs on the {n} flips and transposes of each tile and "
+            "averages the outputs (`semgan_core.ensemble`; `load_generator(path, "
+            "ensemble=1)` or `deblur --ensemble 1` for one pass). ")
 
 
 def _scores(meta: dict) -> str:
