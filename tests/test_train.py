@@ -289,10 +289,14 @@ def test_log_mse_weighs_each_crop_in_decibels():
     """Halving a small error gains as much as halving a large one; the floor caps it."""
     cfg = config.get_config("smoke", recipe="paper", residual=True, paired_l1=0.0,
                             paired_ssim=0.0, paired_psnr=1.0, paired_mse_floor=1e-12)
-    run = trainer.Trainer(cfg, paired=True)
     clean = tf.zeros((2, 128, 128, 1))
-    terms = [float(run._paired_step(clean + tf.constant(e)[:, None, None, None], clean)["log_mse"])
-             for e in ([0.02, 0.2], [0.01, 0.2], [0.02, 0.1])]
+
+    def term(errors):    # a new trainer each time: a step updates G, which must stay x -> x
+        run = trainer.Trainer(cfg, paired=True)
+        blurred = clean + 2 * tf.constant(errors)[:, None, None, None]   # model range: x2
+        return float(run._paired_step(blurred, clean)["log_mse"])
+
+    terms = [term(e) for e in ([0.02, 0.2], [0.01, 0.2], [0.02, 0.1])]
     assert terms[0] - terms[1] == pytest.approx(terms[0] - terms[2], rel=1e-4)
     assert terms[0] - terms[1] == pytest.approx(np.log10(4) / 2, rel=1e-4)
 
