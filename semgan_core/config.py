@@ -201,6 +201,32 @@ _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
 }
 
 
+def paired_loss_text(settings) -> str:
+    """The paired loss of a run's settings, as text for tables.
+
+    Parameters
+    ----------
+    settings : dict
+        A run's configuration (``Config`` fields as saved in a run or a model file); a
+        missing key has its :class:`Config` default.
+
+    Returns
+    -------
+    str
+        The weighted terms, e.g. ``'1 (1 - SSIM) + 1 log10(MSE + 0.0001)'``.
+
+    Examples
+    --------
+    >>> paired_loss_text({})
+    '1 L1 + 1 (1 - SSIM)'
+    """
+    default = Config()
+    get = lambda key: settings.get(key, getattr(default, key))   # noqa: E731
+    terms = [(get("paired_l1"), "L1"), (get("paired_ssim"), "(1 - SSIM)"),
+             (get("paired_psnr"), f"log10(MSE + {get('paired_mse_floor'):g})")]
+    return " + ".join(f"{weight:g} {name}" for weight, name in terms if weight)
+
+
 def config_keys() -> list[str]:
     """Names of every setting a config accepts."""
     return [f.name for f in fields(Config)]

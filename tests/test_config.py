@@ -223,3 +223,11 @@ def test_noise_map_and_paired_ssim_are_options_with_neutral_defaults():
     assert config.get_config("smoke", paired_ssim=0).paired_ssim == 0
     with pytest.raises(ValueError, match="paired_ssim"):
         config.get_config("smoke", paired_ssim=-1)
+
+
+def test_paired_loss_text_names_the_weighted_terms():
+    assert config.paired_loss_text({}) == "1 L1 + 1 (1 - SSIM)"
+    assert config.paired_loss_text({"paired_l1": 0.0, "paired_psnr": 1.0,
+                                    "paired_mse_floor": 1e-4}) == (
+        "1 (1 - SSIM) + 1 log10(MSE + 0.0001)")
+    assert config.paired_loss_text({"paired_ssim": 0.5}) == "1 L1 + 0.5 (1 - SSIM)"
