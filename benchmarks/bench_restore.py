@@ -57,7 +57,7 @@ def _generator_rows(frame, extra, repeats):
     entries = []
     for name, path in _model_files(extra):
         model = generators.load_generator(path)
-        n = generators.ENSEMBLE.get(generators.read_metadata(path).get("name"), 1)
+        n = generators.default_ensemble(generators.read_metadata(path))
         entries.append((name, f"weights file {path.name}, {n} orientation(s)", model))
         if n > 1:
             entries.append((f"{name} (--ensemble 1)", f"weights file {path.name}, 1 orientation",

@@ -130,8 +130,8 @@ INPUT...`. {_ensemble(meta)}{_scores(meta)}
 
 
 def _ensemble(meta: dict) -> str:
-    """How the card's model runs when loaded (:data:`generators.ENSEMBLE`)."""
-    n = generators.ENSEMBLE.get(meta["name"], 1)
+    """How the card's model runs when loaded (:func:`generators.default_ensemble`)."""
+    n = generators.default_ensemble(meta)
     if n == 1:
         return ""
     return (f"Loaded this way it runs on the {n} flips and transposes of each tile and "

@@ -85,7 +85,7 @@ class Config:
     r1_gamma: float = 0.0           # R1 gradient penalty on D's real inputs (0: off)
     pool_size: int = 0              # image history pool (0: off; CycleGAN uses 50)
     # --- paired mode (train --paired) --------------------------------------------------
-    paired_ssim: float = 1.0        # weight of 1 - SSIM beside L1 (0: L1 alone)
+    paired_ssim: float = 1.0        # weight of 1 - SSIM in the paired loss
     paired_l1: float = 1.0          # weight of L1 in the paired loss
     paired_psnr: float = 0.0        # weight of the per-crop log10(MSE + floor) (-PSNR / 10)
     paired_mse_floor: float = 1e-5  # that term's floor: errors below it weigh alike

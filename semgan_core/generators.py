@@ -207,6 +207,12 @@ def read_metadata(path) -> dict:
     return _inspect(Path(path), "read_metadata")
 
 
+def default_ensemble(meta: dict) -> int:
+    """Orientations a generator with semgan metadata ``meta`` averages when loaded
+    (:data:`ENSEMBLE` by its model name; 1 for any other)."""
+    return ENSEMBLE.get(meta.get("name"), 1)
+
+
 def load_generator(path, *, ensemble=None):
     """Load a semgan generator file, refusing anything else before Keras reads it.
 
@@ -239,7 +245,7 @@ def load_generator(path, *, ensemble=None):
     path = Path(path)
     meta = _inspect(path, "load_generator")
     if ensemble is None:
-        ensemble = ENSEMBLE.get(meta.get("name"), 1)
+        ensemble = default_ensemble(meta)
     from semgan_core import ensemble as ensembles
 
     ensemble = ensembles.check_size("load_generator", ensemble)

@@ -38,8 +38,7 @@ from semgan_core import (config, gan, imagepool, images, losses, optim, pipeline
 
 MODES = ("cyclegan", "paired")
 #: The paired loss's settings and their defaults (a CycleGAN run refuses any other value).
-PAIRED_DEFAULTS = {"paired_ssim": 1.0, "paired_l1": 1.0, "paired_psnr": 0.0,
-                   "paired_mse_floor": 1e-5}
+PAIRED_DEFAULTS = {key: getattr(config.Config(), key) for key in config.SECTIONS["paired"]}
 
 
 class Trainer:

@@ -68,7 +68,9 @@ def test_ensemble_size_is_checked(n):
 def test_restorers_load_with_eight_orientations_and_filters_with_one():
     restorer = generators.load_shipped("A")
     assert restorer.name.endswith("_x8")
-    assert generators.ENSEMBLE["unet-restorer"] == 8
+    assert generators.default_ensemble(generators.read_metadata(
+        generators.shipped_path("A"))) == 8
+    assert generators.default_ensemble({"name": "filter-unpaired"}) == 1
     plain = generators.load_shipped("A", ensemble=1)
     assert not plain.name.endswith("_x8") and plain.count_params() == restorer.count_params()
     assert not generators.load_shipped("filter-unpaired-A").name.endswith("_x8")
