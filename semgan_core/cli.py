@@ -146,7 +146,8 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
         tflog.import_tensorflow(verbose=args.verbose)   # quietly, only for a generator file
     options = {key: value for key, value in (
         ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
-        ("p_clean", args.p_clean), ("strength", args.strength), ("scaling", args.scaling))
+        ("p_clean", args.p_clean), ("p_fogless", args.p_fogless), ("strength", args.strength),
+        ("scaling", args.scaling))
         if value is not None}
     manifest = restorer.make_pair_dataset(args.data, args.out, degrader=degrader,
                                           extra_clear=args.extra_clear, seed=args.seed,
@@ -301,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 0.3)")
     p.add_argument("--p-clean", type=float, default=None, metavar="P",
                    help="share of pairs without noise (default 0.3)")
+    p.add_argument("--p-fogless", type=float, default=None, metavar="P",
+                   help="with psf+fog: share of the blurred pairs made without fog, so a "
+                   "light blur without haze is not dehazed (default 0)")
     p.add_argument("--strength", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="range of the blur strength of the other pairs, 1 = the fitted "
                    "blur (default 0.1 1.3)")

@@ -95,6 +95,7 @@ SETTINGS = dict(recipe="paper", residual=True, width=0.125, image_size=128, batc
 #: Defaults of the pair synthesis.
 P_SHARP = 0.3              # share of pairs without blur (input = clear crop + noise)
 P_CLEAN = 0.3              # share of pairs without noise
+P_FOGLESS = 0.0            # share of the blurred pairs left without fog ('psf+fog')
 STRENGTH = (0.1, 1.3)      # blur strength s of the other pairs, uniform
 #: How the strength acts: 'otf' scales the fitted blur (``|H| ** s``) and fog depth,
 #: 'mix' mixes the clear and the fully degraded crop (the only way for a generator).
@@ -156,16 +157,16 @@ def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
 
 
 def _degrader(data_dir, degrader, rng, n_fit):
-    """``(degrade(image, strength) -> image, description, blurred sample)`` for
-    ``degrader``: 'psf', 'psf+fog' (the strength scales the blur's transfer function
-    and the fog's depth) or a clear -> blurred generator file (the strength is ignored:
+    """``(degrade(image, strength, fog=True) -> image, description, blurred sample)``
+    for ``degrader``: 'psf', 'psf+fog' (the strength scales the blur's transfer function
+    and the fog's depth; ``fog=False`` leaves the fog out) or a clear -> blurred generator file (the strength is ignored:
     the full degradation)."""
     if str(degrader) not in DEGRADERS:
         from semgan_core import generators          # TensorFlow only when needed
 
         model = generators.load_generator(degrader)
 
-        def apply(image, strength=1.0):
+        def apply(image, strength=1.0, fog=True):
             x = images.to_model_range(image)[None, ..., None]
             return images.from_model_range(np.asarray(model(x, training=False))[0, ..., 0])
         return apply, {"degrader": "generator", "path": str(degrader)}, None
@@ -174,16 +175,16 @@ def _degrader(data_dir, degrader, rng, n_fit):
                        clear_noise=[noise.estimate_noise(x) for x in clear])
     description = {"degrader": str(degrader), "psf": psf.tolist()}
     if str(degrader) == "psf":
-        return (lambda image, strength=1.0: _blur(image, psf, strength)), description, blurred
+        return (lambda image, strength=1.0, fog=True: _blur(image, psf, strength)), description, blurred
     fit = fogfit.estimate_fog(blurred[:FOG_FIT], np.stack([kernels.convolve(x, psf)
                                                            for x in clear[:FOG_FIT]]),
                               seed=int(rng.integers(2**31 - 1)))
     description["fog"] = fit
     low, high = fit["tau"]
 
-    def apply(image, strength=1.0):
+    def apply(image, strength=1.0, fog=True):
         blurred_image = _blur(image, psf, strength)
-        if high == 0 or strength == 0:
+        if high == 0 or strength == 0 or not fog:
             return blurred_image
         return fogfit.apply_fog(blurred_image, airlight=fit["airlight"],
                                 tau=strength * float(rng.uniform(low, high)), rng=rng)
@@ -213,8 +214,9 @@ def _crop(image, box, flip, rot):
 
 
 def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
-                      extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN, strength=STRENGTH,
-                      scaling=None, n_fit=300, seed=0):
+                      extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN,
+                      p_fogless=P_FOGLESS, strength=STRENGTH, scaling=None, n_fit=300,
+                      seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
 
     Parameters
@@ -242,6 +244,12 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         this one included, is drawn with equal probability), e.g. real micrographs.
     p_sharp, p_clean : float
         Shares of pairs without blur and without noise, in [0, 1].
+    p_fogless : float
+        Share of the blurred pairs (strength above 0) made with the blur alone, in
+        [0, 1]; only with ``degrader='psf+fog'`` and ``scaling='otf'``. In the fitted
+        degradation the fog's depth grows with the blur's strength, so without such
+        pairs a lightly blurred image always comes with a little fog, and the restorer
+        lifts a haze from lightly blurred images that have none.
     strength : (float, float)
         Range of the blur strength ``s`` of the other pairs, uniform.
     scaling : {'otf', 'mix'} or None
@@ -278,7 +286,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     n_pairs = checks.check_int(func, "n_pairs", n_pairs, low=N_SAMPLES + 1)
     size = checks.check_size_multiple(func, "size", size)
     n_fit = checks.check_int(func, "n_fit", n_fit, low=2)
-    for name, value in (("p_sharp", p_sharp), ("p_clean", p_clean)):
+    for name, value in (("p_sharp", p_sharp), ("p_clean", p_clean), ("p_fogless", p_fogless)):
         checks.check_number(func, name, value, low=0, high=1)
     low, high = (checks.check_number(func, "strength", v, low=0) for v in strength)
     if low > high:
@@ -290,6 +298,9 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     if scaling == "otf" and not fitted:
         raise ValueError(f"{func}: scaling 'otf' needs a fitted degrader "
                          f"({', '.join(DEGRADERS)}); a generator file allows only 'mix'")
+    if p_fogless and (str(degrader) != "psf+fog" or scaling != "otf"):
+        raise ValueError(f"{func}: p_fogless needs degrader 'psf+fog' with scaling 'otf', "
+                         f"got degrader {str(degrader)!r}, scaling {scaling!r}")
     data_dir, out = Path(data_dir), Path(out)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{func}: dataset {str(data_dir)!r} is not a folder")
@@ -327,8 +338,9 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
             degraded = degrade(full)
         s = 0.0 if rng.random() < p_sharp else float(rng.uniform(low, high))
         sigma = 0.0 if rng.random() < p_clean else float(rng.choice(levels))
+        fog = not (p_fogless and s > 0 and rng.random() < p_fogless)
         if scaling == "otf":
-            degraded = degrade(full, s)
+            degraded = degrade(full, s, fog=fog)
         clear, degraded = _crop(full, box, flip, rot), _crop(degraded, box, flip, rot)
         noisy = synthesize_pair(clear, degraded, strength=1.0 if scaling == "otf" else s,
                                 sigma=sigma, rng=rng)
@@ -337,11 +349,14 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         images.write_image(tmp / folder / name, noisy)
         images.write_image(tmp / f"{folder}_gt" / name, clear)
         records[name] = {"source": str(path), "strength": s, "sigma": sigma}
+        if p_fogless:
+            records[name]["fog"] = fog
     degradation = (datasets.read_manifest(data_dir) or {}).get("degradation")
     manifest = {"kind": "restorer-pairs", "degradation": degradation,
                 "data_dir": str(data_dir), "size": size,
                 "n_pairs": n_pairs, "extra_clear": [str(d) for d in extra_clear],
-                "p_sharp": p_sharp, "p_clean": p_clean, "strength": [low, high],
+                "p_sharp": p_sharp, "p_clean": p_clean, "p_fogless": p_fogless,
+                "strength": [low, high],
                 "scaling": scaling,
                 "seed": seed, **description,
                 "noise_levels": {q: float(np.quantile(levels, q)) for q in (0, .25, .5, .75, 1)},

@@ -346,8 +346,8 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
                 inspect.signature(restorer.make_pair_dataset).parameters.items()}
     assert (args.degrader, args.seed, args.extra_clear) == ("psf", defaults["seed"], [])
     # unset options are left to the library; the help states its defaults
-    assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.strength,
-            args.scaling) == (None,) * 6
+    assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.p_fogless,
+            args.strength, args.scaling) == (None,) * 7
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["make-pairs", "--help"])
     assert exit_info.value.code == 0
@@ -355,6 +355,8 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
     for text in (f"at least {restorer.N_SAMPLES + 1} (default {defaults['n_pairs']})",
                  f"(default {defaults['size']})", f"(default {restorer.P_SHARP})",
                  f"(default {restorer.P_CLEAN})",
+                 f"made without fog, so a light blur without haze is not dehazed (default "
+                 f"{restorer.P_FOGLESS:g})",
                  f"(default {restorer.STRENGTH[0]} {restorer.STRENGTH[1]})",
                  "train --paired", "clear images", "unpaired blurred images"):
         assert text in help_text, text
@@ -364,7 +366,8 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     out = tmp_path / "pairs"
     code = ("import sys; from semgan_core import cli; "
             f"status = cli.main(['make-pairs', {str(tiny_unpaired)!r}, '--out', "
-            f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128']); "
+            f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128', "
+            "'--p-fogless', '0.5']); "
             "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(status)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -373,6 +376,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     summary, imported = proc.stdout.strip().splitlines()
     assert imported == "tensorflow imported: False"
     fog = _manifest(out)["fog"]
+    assert _manifest(out)["p_fogless"] == 0.5
     assert (f"degrader psf+fog; fitted fog: airlight {fog['airlight']:.2f}, "
             f"tau {fog['tau'][0]:g}-{fog['tau'][1]:g}; noise level median") in summary
 
