@@ -55,7 +55,10 @@ def _data_row(data: dict) -> str:
             f"{', '.join(data.get('extra_clear') or []) or 'none'}), degradation "
             f"{data.get('degradation')} estimated as degrader {data.get('degrader')} "
             f"({fog}), {data.get('p_sharp')} of them unblurred, {data.get('p_clean')} "
-            f"noise-free, blur strength {data.get('strength')}"
+            f"noise-free, "
+            + (f"{data['p_fogless']} of the blurred ones without fog, "
+               if data.get("p_fogless") else "")
+            + f"blur strength {data.get('strength')}"
             + (f" (scaling {data['scaling']})" if data.get("scaling") else "")
             + f", seed {data.get('seed')}")
 

@@ -175,3 +175,16 @@ def test_model_cards_are_rendered_from_the_metadata():
         assert card == ship_weights.card(generators.read_metadata(path), path.name,
                                          path.stat().st_size, model.count_params())
         assert "cyclegan" not in card.lower().replace("u-net cyclegan", "")
+
+
+def test_model_card_data_row_names_the_pair_synthesis():
+    data = {"kind": "restorer-pairs", "n_pairs": 6000, "size": 128, "data_dir": "data/B",
+            "extra_clear": ["data/B-real"], "degradation": "B", "degrader": "psf+fog",
+            "fog": {"airlight": 0.8, "tau": [1.0, 1.0]}, "p_sharp": 0.3, "p_clean": 0.3,
+            "strength": [0.1, 1.3], "scaling": "otf", "seed": 0}
+    row = _ship_weights()._data_row(data)
+    assert ("fog airlight 0.80, tau 1.00-1.00), 0.3 of them unblurred, 0.3 noise-free, "
+            "blur strength [0.1, 1.3] (scaling otf), seed 0") in row
+    assert "without fog" not in row
+    row = _ship_weights()._data_row({**data, "p_fogless": 0.6})
+    assert "0.3 noise-free, 0.6 of the blurred ones without fog, blur strength" in row
