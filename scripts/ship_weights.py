@@ -174,8 +174,8 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     keys = ("seed", "source", "n_crops", "size")
     if manifest.get("kind") == "restorer-pairs":
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
-                "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "strength",
-                "scaling")
+                "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "p_fogless",
+                "strength", "scaling")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {
