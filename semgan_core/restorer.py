@@ -45,9 +45,9 @@ it sharpens the rest; in decibels every crop counts alike::
 (:func:`train_overrides` gives the ``--set`` list; the shipped models add
 ``--set wiener_psf=data/A-pairs/manifest.json`` and real clear crops through
 ``--extra-clear``, and B and C leave half their blurred pairs without fog,
-``make-pairs --p-fogless 0.5``, as their model cards say.) For degradations with fog (B, C) the
-``'psf+fog'`` degrader also fits eq. 18's fog; a clear -> blurred generator (the filter
-recipe's ``generator_F.keras``) can stand in for any degradation.
+``make-pairs --p-fogless 0.5``, as their model cards say.) For degradations with fog
+(B, C) the ``'psf+fog'`` degrader also fits eq. 18's fog; a clear -> blurred generator
+(the filter recipe's ``generator_F.keras``) can stand in for any degradation.
 
 Why pairs rather than the cycle: at CPU scale the paper's U-Net trained with eq. 16
 stays at or below its input, and the filter recipe is linear: it cannot tell noise from
@@ -76,8 +76,8 @@ width 0.25, :data:`SETTINGS` (A)       40.79 / 36.44 / 34.07 / 31.13   28.47 / 2
 1 - SSIM a sharp crop came back at 39.2 dB (real) and 33.7 dB (synthetic) against itself;
 with the decibel loss at 40.8 and 41.3 (width 0.125) and 43.7 and 40.6 (width 0.25). The
 shipped models are at width 0.25 (0.124 s per training step on 2 idle cores against
-0.073 at width 0.125, ``benchmarks/bench_train.py``). Averaging over 8 orientations at inference
-(:mod:`semgan_core.ensemble`, what :func:`semgan_core.generators.load_generator` does for
+0.073 at width 0.125, ``benchmarks/bench_train.py``). Averaging over 8 orientations at
+inference (:mod:`semgan_core.ensemble`, what :func:`semgan_core.generators.load_generator` does for
 the restorers) adds up to 1.4 dB (nothing at sigma 0.04 on synthetic crops).
 """
 
@@ -162,8 +162,8 @@ def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
 def _degrader(data_dir, degrader, rng, n_fit):
     """``(degrade(image, strength, fog=True) -> image, description, blurred sample)``
     for ``degrader``: 'psf', 'psf+fog' (the strength scales the blur's transfer function
-    and the fog's depth; ``fog=False`` leaves the fog out) or a clear -> blurred generator file (the strength is ignored:
-    the full degradation)."""
+    and the fog's depth; ``fog=False`` leaves the fog out) or a clear -> blurred
+    generator file (the strength and ``fog`` are ignored: the full degradation)."""
     if str(degrader) not in DEGRADERS:
         from semgan_core import generators          # TensorFlow only when needed
 
@@ -178,7 +178,8 @@ def _degrader(data_dir, degrader, rng, n_fit):
                        clear_noise=[noise.estimate_noise(x) for x in clear])
     description = {"degrader": str(degrader), "psf": psf.tolist()}
     if str(degrader) == "psf":
-        return (lambda image, strength=1.0, fog=True: _blur(image, psf, strength)), description, blurred
+        return ((lambda image, strength=1.0, fog=True: _blur(image, psf, strength)),
+                description, blurred)
     fit = fogfit.estimate_fog(blurred[:FOG_FIT], np.stack([kernels.convolve(x, psf)
                                                            for x in clear[:FOG_FIT]]),
                               seed=int(rng.integers(2**31 - 1)))
