@@ -77,8 +77,8 @@ width 0.25, :data:`SETTINGS` (A)       40.79 / 36.44 / 34.07 / 31.13   28.47 / 2
 with the decibel loss at 40.8 and 41.3 (width 0.125) and 43.7 and 40.6 (width 0.25). The
 shipped models are at width 0.25 (0.124 s per training step on 2 idle cores against
 0.073 at width 0.125, ``benchmarks/bench_train.py``). Averaging over 8 orientations at
-inference (:mod:`semgan_core.ensemble`, what :func:`semgan_core.generators.load_generator` does for
-the restorers) adds up to 1.4 dB (nothing at sigma 0.04 on synthetic crops).
+inference (:mod:`semgan_core.ensemble`, what
+:func:`semgan_core.generators.load_generator` does for the restorers) adds up to 1.4 dB (nothing at sigma 0.04 on synthetic crops).
 """
 
 from __future__ import annotations

@@ -213,12 +213,19 @@ def test_make_pair_dataset_leaves_the_fogless_share_without_fog(foggy, tmp_path)
     assert np.all(gaps[fogged] > 0.08)                   # lifted towards the airlight
 
 
-def test_make_pair_dataset_without_a_fogless_share_draws_as_before(foggy, tmp_path):
-    options = dict(n_pairs=8, n_fit=16, degrader="psf+fog")
-    zero = restorer.make_pair_dataset(foggy, tmp_path / "zero", p_fogless=0, **options)
-    default = restorer.make_pair_dataset(foggy, tmp_path / "default", **options)
-    assert zero["images"] == default["images"]
-    assert all("fog" not in record for record in zero["images"].values())
+def test_make_pair_dataset_draws_the_fogless_share_for_blurred_pairs_only(foggy, tmp_path):
+    # the fogless draw is made only for a blurred pair, so a folder without blurred pairs
+    # (and, with the default share 0, every folder) is drawn as without the option
+    assert restorer.P_FOGLESS == 0
+    options = dict(n_pairs=8, n_fit=16, degrader="psf+fog", p_sharp=1)
+    none = restorer.make_pair_dataset(foggy, tmp_path / "none", **options)
+    half = restorer.make_pair_dataset(foggy, tmp_path / "half", p_fogless=0.5, **options)
+    assert all("fog" not in record for record in none["images"].values())
+    assert ([{k: r[k] for k in ("source", "strength", "sigma")} for r in half["images"].values()]
+            == list(none["images"].values()))
+    for path in sorted((tmp_path / "none" / "trainA").glob("*.png")):
+        assert np.array_equal(images.read_image(path),
+                              images.read_image(tmp_path / "half" / "trainA" / path.name))
 
 
 @pytest.mark.parametrize("kwargs, match", [
