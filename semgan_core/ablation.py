@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from semgan_core import config, datasets, images, metrics, results
+from semgan_core import checks, config, datasets, images, metrics, results
 
 #: Per-run result file inside each run folder.
 RUN_FILE = "ablation.json"
@@ -162,7 +162,7 @@ def score(generator, blurred, clean) -> dict[str, float]:
 
 
 def run_sweep(data_dir, settings, *, profile, seeds, steps, out_dir, common=None, n_eval=16,
-              progress=False) -> pd.DataFrame:
+              progress=False, processes=1) -> pd.DataFrame:
     """Train every setting with every seed (one :func:`train.train` call each) and score it.
 
     Parameters
@@ -184,6 +184,12 @@ def run_sweep(data_dir, settings, *, profile, seeds, steps, out_dir, common=None
         Validation pairs scored.
     progress : bool
         A line per run and the trainer's progress bar.
+    processes : int, optional
+        Runs trained at once, each in its own worker process (:func:`workers.run_tasks`).
+        The book profile trains on one thread per run (``intra_op_threads=1``), so two
+        processes keep both cores of a 2-core machine busy; the step times then come from
+        runs that share the machine. 1 (default) trains the runs one after the other in
+        this process; on a single GPU keep 1.
 
     Returns
     -------
@@ -195,52 +201,69 @@ def run_sweep(data_dir, settings, *, profile, seeds, steps, out_dir, common=None
     Raises
     ------
     ValueError
-        For invalid settings (checked, with every config, before anything trains), or a
-        run folder that holds a run with another configuration.
+        For invalid settings (checked, with every config, before anything trains), a
+        run folder that holds a run with another configuration, or ``processes`` < 1.
     KeyboardInterrupt
         When a run is stopped by SIGINT/SIGTERM (at a checkpoint: run again to resume).
     """
-    from semgan_core import generators, train
+    from semgan_core import workers
 
     common = dict(common or {})
     _check_settings(settings, common)
+    processes = checks.check_int("run_sweep", "processes", processes, low=1)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_sweep: seeds must name at least one seed, got none")
-    blurred, clean, _, _ = datasets.load_test_pairs(data_dir, n=n_eval, split="val")
     configs = {(name, seed): config.get_config(profile, **{**common, **overrides},
                                                seed=seed, steps=steps, epochs=0)
                for name, overrides in settings.items() for seed in seeds}
+    records = {key: _read_run(Path(out_dir) / key[0] / f"seed{key[1]}" / RUN_FILE, cfg)
+               for key, cfg in configs.items()}
+    pending = [(name, seed, settings[name], cfg,
+                str(Path(out_dir) / name / f"seed{seed}"), str(data_dir), n_eval, progress)
+               for (name, seed), cfg in configs.items() if records[name, seed] is None]
+    done = workers.run_tasks(_train_and_score, pending,
+                             processes=min(processes, max(1, len(pending))))
+    fresh = {(task[0], task[1]): record for task, record in zip(pending, done)}
     rows = []
-    for (name, seed), cfg in configs.items():
-        run_dir = Path(out_dir) / name / f"seed{seed}"
-        record = _read_run(run_dir / RUN_FILE, cfg)
-        resumed = record is not None
-        if record is None:
-            if progress:
-                print(f"ablation: {name} seed {seed}: training {steps} steps", flush=True)
-            with _quiet_retracing():
-                report = train.train(cfg, data_dir=data_dir, run_dir=run_dir, resume=True,
-                                     progress=progress)
-            if report["status"] != "finished":
-                raise KeyboardInterrupt(f"run_sweep: {run_dir} stopped by "
-                                        f"{report['interrupted']}; run the sweep again")
-            start = time.perf_counter()
-            scores = score(generators.load_generator(report["generator_path"]), blurred, clean)
-            record = {"format": FORMAT, "setting": name, "seed": seed,
-                      "overrides": settings[name], "config": cfg.to_dict(), **scores,
-                      "seconds_per_step": float(report["seconds_per_step"]),
-                      "wall_time_s": float(report["total_wall_time_s"]),
-                      "score_seconds": time.perf_counter() - start,
-                      "steps": int(report["steps"]), "n_eval": len(blurred),
-                      "generator_path": report["generator_path"],
-                      "versions": results.library_versions()}
-            results.write_json(run_dir / RUN_FILE, record)
+    for (name, seed) in configs:
+        record = records[name, seed] or fresh[name, seed]
         rows.append({"setting": name, "seed": seed,
                      **{k: record[k] for k in ("psnr", "ssim", "edge_error",
                                                "seconds_per_step", "wall_time_s", "steps")},
-                     "resumed": resumed, "run_dir": str(run_dir)})
+                     "resumed": records[name, seed] is not None,
+                     "run_dir": str(Path(out_dir) / name / f"seed{seed}")})
     return pd.DataFrame(rows)
+
+
+def _train_and_score(task) -> dict:
+    """Worker of :func:`run_sweep`: train one (setting, seed), score its G on the
+    validation pairs, write and return its record."""
+    from semgan_core import generators, train
+
+    name, seed, overrides, cfg, run_dir, data_dir, n_eval, progress = task
+    run_dir = Path(run_dir)
+    if progress:
+        print(f"ablation: {name} seed {seed}: training {cfg.steps} steps", flush=True)
+    with _quiet_retracing():
+        report = train.train(cfg, data_dir=data_dir, run_dir=run_dir, resume=True,
+                             progress=progress)
+    if report["status"] != "finished":
+        raise KeyboardInterrupt(f"run_sweep: {run_dir} stopped by "
+                                f"{report['interrupted']}; run the sweep again")
+    blurred, clean, _, _ = datasets.load_test_pairs(data_dir, n=n_eval, split="val")
+    start = time.perf_counter()
+    scores = score(generators.load_generator(report["generator_path"]), blurred, clean)
+    record = {"format": FORMAT, "setting": name, "seed": seed,
+              "overrides": overrides, "config": cfg.to_dict(), **scores,
+              "seconds_per_step": float(report["seconds_per_step"]),
+              "wall_time_s": float(report["total_wall_time_s"]),
+              "score_seconds": time.perf_counter() - start,
+              "steps": int(report["steps"]), "n_eval": len(blurred),
+              "generator_path": report["generator_path"],
+              "versions": results.library_versions()}
+    results.write_json(run_dir / RUN_FILE, record)
+    return record
 
 
 def operator_seconds(operator, *, size=256, batch=2, repeats=20, rounds=5) -> float:

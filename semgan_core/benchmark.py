@@ -49,6 +49,49 @@ def shipped_generators(degradation):
     return {method: path for method, path in paths.items() if path.is_file()}
 
 
+#: Generators already loaded in this process, by file (path, size, modification time):
+#: the evaluations of one session (several sources or noise levels) load and compile
+#: each generator once. :func:`loaded_generator` keeps the most recent ones.
+_LOADED: dict = {}
+_LOADED_MAX = 12
+
+
+def loaded_generator(path):
+    """:func:`generators.load_generator` ``(path)``, loaded once per process.
+
+    A model scored again (another source, another noise level) is the object loaded the
+    first time, with its inference already compiled for the shapes it has seen; a file
+    replaced on disk (other size or modification time) is loaded anew. The models are
+    for inference: do not train or modify the object returned.
+
+    Parameters
+    ----------
+    path : path-like
+        A generator file (:func:`generators.save_generator`).
+
+    Returns
+    -------
+    keras.Model
+        The model, with the default ensemble of its kind
+        (:func:`generators.default_ensemble`).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`generators.load_generator`.
+    """
+    path = Path(path).resolve()
+    stat = path.stat() if path.is_file() else None
+    if stat is None:
+        return generators.load_generator(path)  # its one-line error
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _LOADED:
+        while len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = generators.load_generator(path)
+    return _LOADED[key]
+
+
 def _given(weights, models):
     """The generator files given (paths by ``--weights``, shipped names by ``--model``),
     each with its table key from its metadata, in the order given."""
@@ -81,7 +124,7 @@ def _generators(degradation, weights=None, models=None):
              "given generators ": [r for r in found if r not in shipped]}
     note = "; ".join(head + ", ".join(f"'{r}' from {found[r]}" for r in rows)
                      for head, rows in parts.items() if rows)
-    return ({row: generators.load_generator(path) for row, path in found.items()},
+    return ({row: loaded_generator(path) for row, path in found.items()},
             {"weights": {row: str(path) for row, path in found.items()}, "note": note})
 
 

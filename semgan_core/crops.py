@@ -16,6 +16,7 @@ options must give byte-identical datasets), so they never change.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -253,9 +254,17 @@ def _run_task(task):
     if "path" in source:
         image = images.read_image(source["path"], crop_databar=True, min_side=opts["size"])
     else:
-        image, _ = synth.micrograph(tuple(source["shape"]), kind=source["kind"],
-                                    rng=np.random.default_rng(source["entropy"]))
+        image = _synthesised(tuple(source["shape"]), source["kind"], tuple(source["entropy"]))
     return {crop["name"]: _make_crop(image, crop, opts) for crop in chunk}
+
+
+@functools.lru_cache(maxsize=128)
+def _synthesised(shape, kind, entropy):
+    """A procedural source image, made once per process (read-only): the test sets of
+    several noise levels or degradations with one seed share their sources."""
+    image, _ = synth.micrograph(shape, kind=kind, rng=np.random.default_rng(entropy))
+    image.flags.writeable = False
+    return image
 
 
 def _make_crop(image, crop, opts):

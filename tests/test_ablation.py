@@ -61,6 +61,25 @@ def test_sweep_trains_scores_and_resumes(data_dir, tmp_path, monkeypatch):
     assert list(test["seed"]) == [0, -1] and np.isfinite(test["psnr"]).all()
 
 
+def test_sweep_in_two_processes_gives_the_runs_of_one(data_dir, tmp_path):
+    settings = {k: ablation.SETTINGS[k] for k in ("gamma-0", "kirsch")}
+    options = dict(profile="smoke", seeds=(0,), steps=2, common=SMALL, n_eval=2)
+    two = ablation.run_sweep(data_dir, settings, out_dir=tmp_path / "two", processes=2,
+                             **options)
+    one = ablation.run_sweep(data_dir, settings, out_dir=tmp_path / "one", **options)
+    assert list(two["setting"]) == ["gamma-0", "kirsch"] and not two["resumed"].any()
+    for column in ("psnr", "ssim", "edge_error"):  # the same seeded runs, other processes
+        np.testing.assert_allclose(two[column], one[column], rtol=0, atol=1e-3)
+    for name in settings:
+        record = json.loads((tmp_path / "two" / name / "seed0" / ablation.RUN_FILE).read_text())
+        assert record["setting"] == name and record["steps"] == 2
+    again = ablation.run_sweep(data_dir, settings, out_dir=tmp_path / "two", processes=2,
+                               **options)
+    assert again["resumed"].all()
+    with pytest.raises(ValueError, match="run_sweep: processes must be"):
+        ablation.run_sweep(data_dir, settings, out_dir=tmp_path / "x", processes=0, **options)
+
+
 def test_sweep_refuses_a_run_folder_with_another_config(data_dir, tmp_path):
     options = dict(profile="smoke", seeds=(0,), steps=1, out_dir=tmp_path, n_eval=2)
     ablation.run_sweep(data_dir, {"x": ablation.SETTINGS["gamma-0"]}, common=SMALL, **options)

@@ -216,3 +216,20 @@ def test_restorations_are_what_the_table_scores(smoke_set, generator):
 def test_restorations_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         evaluate.restorations(np.zeros((32, 32), np.float32), **kwargs)
+
+
+def test_loaded_generator_loads_a_file_once_and_again_when_it_changes(generator, tmp_path):
+    import os
+
+    path = generators.save_generator(generator, tmp_path / "G.keras", metadata={
+        "generator": "unet", "mode": "unpaired", "degradation": "B"})
+    first = benchmark.loaded_generator(path)
+    assert benchmark.loaded_generator(tmp_path / "." / "G.keras") is first  # same file
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # file replaced
+    again = benchmark.loaded_generator(path)
+    assert again is not first
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 128, 128, 1)).astype(np.float32)
+    np.testing.assert_allclose(again.predict_on_batch(x), first.predict_on_batch(x), atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="load_generator: no such file"):
+        benchmark.loaded_generator(tmp_path / "none.keras")

@@ -96,6 +96,21 @@ def test_curve_scores_the_trained_generator(study, dataset):
                                                 abs=1e-3)
 
 
+def test_runs_in_two_processes_match_the_runs_in_one(study, dataset, tmp_path):
+    _, result = study
+    two = harness.run_variants(dataset, TINY, out_dir=tmp_path, processes=2, **STUDY)
+    assert two == json.loads((tmp_path / harness.FILE_NAME).read_text())
+    assert set(two["variants"]) == set(TINY)
+    for name, seed, run in _runs(two):
+        one = result["variants"][name]["runs"][seed]
+        assert run["steps"] == one["steps"] and run["status"] == "finished"
+        # the same seeded runs, trained in worker processes
+        np.testing.assert_allclose(run["psnr"], one["psnr"], rtol=0, atol=1e-3)
+        assert Path(run["run_dir"]).parent.parent == tmp_path / "runs"
+    with pytest.raises(ValueError, match="run_variants: processes must be"):
+        harness.run_variants(dataset, TINY, out_dir=tmp_path / "x", processes=0, **STUDY)
+
+
 def test_resume_skips_done_runs(study, dataset, monkeypatch):
     out, result = study
     from semgan_core import train

@@ -124,7 +124,7 @@ def _load_previous(path, settings, variants) -> dict:
 
 def run_variants(data_dir, variants, *, profile="book", steps, eval_every, seeds=(0,),
                  out_dir, n_eval=16, overrides=None, max_seconds=None, prune=True,
-                 progress=True) -> dict:
+                 progress=True, processes=1) -> dict:
     """Train each variant for each seed under one step budget; score G every ``eval_every``.
 
     Parameters
@@ -154,6 +154,14 @@ def run_variants(data_dir, variants, *, profile="book", steps, eval_every, seeds
         ``generator_G.keras``, ``losses.csv``, samples and report stay).
     progress : bool
         Print a line per run and show the trainer's progress bar.
+    processes : int, optional
+        Runs trained at once, each in its own worker process
+        (:func:`semgan_core.workers.run_tasks`): the book profile trains on one thread
+        per run, so 2 keeps both cores of a 2-core machine busy (the curves' seconds then
+        come from runs that share it). ``convergence.json`` is then written once all of
+        them are scored; a study stopped before keeps its runs' checkpoints, and running
+        it again resumes them. 1 (default): one after the other, the file written after
+        each run.
 
     Returns
     -------
@@ -180,6 +188,7 @@ def run_variants(data_dir, variants, *, profile="book", steps, eval_every, seeds
         raise ValueError("run_variants: seeds must name at least one seed, got none")
     for seed in seeds:
         check_int("run_variants", "seeds", seed, low=0)
+    processes = check_int("run_variants", "processes", processes, low=1)
     data_dir, out_dir, common = Path(data_dir), Path(out_dir), dict(overrides or {})
     blurred, clean, names, infos = datasets.load_test_pairs(data_dir, n=n_eval, split="val")
     configs = _configs(variants, profile, steps, eval_every, seeds, common,
@@ -190,19 +199,39 @@ def run_variants(data_dir, variants, *, profile="book", steps, eval_every, seeds
     study = _load_previous(path, settings, variants)
     study.update(reference=scoring.reference_lines(blurred, clean, infos),
                  versions=results.library_versions(), data_dir=str(data_dir))
+    pending = []
     for (name, seed), cfg in configs.items():
         entry = study["variants"].setdefault(name, {"overrides": dict(variants[name]),
                                                     "runs": {}})
         if str(seed) in entry["runs"]:
             _say(progress, f"study: {name} seed {seed}: done, skipped")
             continue
-        _say(progress, f"study: {name} seed {seed}: training {steps} steps")
-        entry["runs"][str(seed)] = _run_one(cfg, data_dir, out_dir / "runs" / name /
-                                            f"seed{seed}", (blurred, clean), prune=prune,
-                                            progress=progress)
-        results.write_json(path, study)
+        pending.append((name, seed, cfg))
+    if processes > 1 and len(pending) > 1:
+        from semgan_core import workers
+
+        tasks = [(cfg, data_dir, out_dir / "runs" / name / f"seed{seed}", (blurred, clean),
+                  prune, progress) for name, seed, cfg in pending]
+        _say(progress, f"study: training {len(tasks)} runs of {steps} steps, "
+                       f"{min(processes, len(tasks))} at once")
+        done = workers.run_tasks(_run_task, tasks, processes=min(processes, len(tasks)))
+        for (name, seed, _), entry in zip(pending, done):
+            study["variants"][name]["runs"][str(seed)] = entry
+    else:
+        for name, seed, cfg in pending:
+            _say(progress, f"study: {name} seed {seed}: training {steps} steps")
+            study["variants"][name]["runs"][str(seed)] = _run_one(
+                cfg, data_dir, out_dir / "runs" / name / f"seed{seed}", (blurred, clean),
+                prune=prune, progress=progress)
+            results.write_json(path, study)
     results.write_json(path, study)
     return read_study(path)
+
+
+def _run_task(task) -> dict:
+    """Worker of :func:`run_variants`: :func:`_run_one` on one picklable task."""
+    cfg, data_dir, run_dir, pairs, prune, progress = task
+    return _run_one(cfg, data_dir, run_dir, pairs, prune=prune, progress=progress)
 
 
 def _say(enabled, line):
