@@ -214,6 +214,7 @@ def run_sweep(data_dir, settings, *, profile, seeds, steps, out_dir, common=None
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("run_sweep: seeds must name at least one seed, got none")
+    datasets.load_test_pairs(data_dir, n=1, split="val")  # no validation split: fail now
     configs = {(name, seed): config.get_config(profile, **{**common, **overrides},
                                                seed=seed, steps=steps, epochs=0)
                for name, overrides in settings.items() for seed in seeds}
