@@ -13,8 +13,9 @@ degradation A plus SEM shot noise of 0.02 (standard deviation at mid-grey). Rows
   given with ``--weights``, run whole-frame by ``infer.deblur`` (256-pixel tiles with a
   32-pixel overlap, batches of 4: the ``deblur`` command's defaults), loaded as
   ``deblur`` loads it (the U-Net restorers averaged over 8 orientations,
-  :mod:`semgan_core.ensemble`); a model whose default ensemble is above 1 gets a second
-  row without it (``--ensemble 1``);
+  :mod:`semgan_core.ensemble`); a model whose default ensemble is above 1 gets a row
+  with the 4 flips (``--ensemble 4``, when its default is 8) and one without it
+  (``--ensemble 1``);
 * Wiener with the assumed PSF, noise-aware (``balance="auto"``: the noise estimate is
   part of the time) and with its noise-free default.
 
@@ -59,9 +60,11 @@ def _generator_rows(frame, extra, repeats):
         model = generators.load_generator(path)
         n = generators.default_ensemble(generators.read_metadata(path))
         entries.append((name, f"weights file {path.name}, {n} orientation(s)", model))
-        if n > 1:
-            entries.append((f"{name} (--ensemble 1)", f"weights file {path.name}, 1 orientation",
-                            generators.load_generator(path, ensemble=1)))
+        for fewer in (4, 1):
+            if fewer < n:
+                entries.append((f"{name} (--ensemble {fewer})",
+                                f"weights file {path.name}, {fewer} orientation(s)",
+                                generators.load_generator(path, ensemble=fewer)))
     rows = []
     for name, note, model in entries:
         seconds = timing.best_time(lambda: infer.deblur(model, frame), repeats)

@@ -31,7 +31,11 @@ def test_two_parameters_link_each_slider_to_its_stacks():
     assert (sigma.index, beta.index) == (1, 1)
     stack = row.children[1]
     assert stack.selected_index == 1 and all(c.selected_index == 1 for c in stack.children)
-    links = [x for x in w.Widget.widgets.values() if isinstance(x, Link)]
+    from ipywidgets.widgets import widget as widget_module
+
+    live = getattr(widget_module, "_instances", None)  # ipywidgets 8 (Widget.widgets: 7)
+    live = w.Widget.widgets if live is None else live
+    links = [x for x in live.values() if isinstance(x, Link)]
     pairs = {(l.source[0].model_id, l.target[0].model_id) for l in links}
     assert (sigma.model_id, stack.model_id) in pairs
     assert all((beta.model_id, c.model_id) in pairs for c in stack.children)
