@@ -16,7 +16,7 @@ options must give byte-identical datasets), so they never change.
 
 from __future__ import annotations
 
-import functools
+import collections
 import logging
 import math
 import os
@@ -39,6 +39,8 @@ _ROLE_FOLDERS = {"test": ("testA", "testA_gt", "testB"), "val": ("valA", "valA_g
                  "A": ("trainA", "trainA_gt"), "B": (None, "trainB")}
 _CHUNK = 32                 # crops per worker task
 _PARALLEL_FROM = 256        # crops from which make_dataset uses 2 processes by default
+_SOURCE_CACHE_BYTES = 256 * 2**20  # procedural sources kept per process (most recent)
+_SOURCE_CACHE = collections.OrderedDict()
 _STREAM_CROP = 2            # seed stream of a crop's box, flips and degradation
 _STREAM_NOISE = 3           # seed stream of a crop's noise level and its clear-domain noise
 _CLEAR_FOLDERS = ("trainB", "testB")    # the clear domain: these copies get clear_noise
@@ -258,12 +260,21 @@ def _run_task(task):
     return {crop["name"]: _make_crop(image, crop, opts) for crop in chunk}
 
 
-@functools.lru_cache(maxsize=128)
 def _synthesised(shape, kind, entropy):
-    """A procedural source image, made once per process (read-only): the test sets of
-    several noise levels or degradations with one seed share their sources."""
+    """A procedural source image, made once per process (read-only) while the most
+    recent ones fit in :data:`_SOURCE_CACHE_BYTES`: the test sets of several noise
+    levels or degradations with one seed share their sources."""
+    key = (shape, kind, entropy)
+    image = _SOURCE_CACHE.get(key)
+    if image is not None:
+        _SOURCE_CACHE.move_to_end(key)
+        return image
     image, _ = synth.micrograph(shape, kind=kind, rng=np.random.default_rng(entropy))
     image.flags.writeable = False
+    _SOURCE_CACHE[key] = image
+    while len(_SOURCE_CACHE) > 1 and sum(
+            a.nbytes for a in _SOURCE_CACHE.values()) > _SOURCE_CACHE_BYTES:
+        _SOURCE_CACHE.popitem(last=False)
     return image
 
 

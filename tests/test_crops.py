@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pytest
 
 from semgan_core import cli, crops, datasets, images, synth
@@ -138,3 +139,22 @@ def test_synthetic_sources_are_seeded_descriptions():
     assert info == {"source": "synthetic"} and len(described) == 3   # ceil(20 / 8)
     assert described[1] == {"index": 1, "name": "synthetic_00001", "kind": "mixed",
                             "entropy": [7, 0, 1], "shape": [256, 256]}
+
+
+def test_procedural_sources_are_made_once_and_the_cache_is_bounded(monkeypatch):
+    made = []
+    original = crops.synth.micrograph
+    monkeypatch.setattr(crops.synth, "micrograph",
+                        lambda *a, **k: made.append(a) or original(*a, **k))
+    monkeypatch.setattr(crops, "_SOURCE_CACHE_BYTES", 3 * 32 * 32 * 4)  # three 32x32 images
+    crops._SOURCE_CACHE.clear()
+    first = crops._synthesised((32, 32), "particles", (0, 1, 2))
+    again = crops._synthesised((32, 32), "particles", (0, 1, 2))
+    assert again is first and len(made) == 1 and not first.flags.writeable
+    fresh, _ = original((32, 32), kind="particles", rng=np.random.default_rng((0, 1, 2)))
+    np.testing.assert_array_equal(first, fresh)          # the same image as uncached
+    for k in range(3, 7):
+        crops._synthesised((32, 32), "particles", (0, 1, k))
+    assert len(crops._SOURCE_CACHE) == 3                  # the oldest went first
+    assert ((32, 32), "particles", (0, 1, 2)) not in crops._SOURCE_CACHE
+    crops._SOURCE_CACHE.clear()

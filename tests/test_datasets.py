@@ -136,7 +136,7 @@ def test_test_only_writes_the_full_datasets_test_split(dataset_c, tmp_path, monk
     made = []
     original = synth.micrograph
     monkeypatch.setattr(synth, "micrograph", lambda *a, **k: made.append(1) or original(*a, **k))
-    crops._synthesised.cache_clear()  # sources are made once per process
+    crops._SOURCE_CACHE.clear()  # sources are made once per process
     manifest = datasets.make_dataset(tmp_path / "t", degradation="C", seed=3, test_only=True,
                                      **SMALL)
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(
