@@ -159,9 +159,9 @@ def run_variants(data_dir, variants, *, profile="book", steps, eval_every, seeds
         (:func:`semgan_core.workers.run_tasks`): the book profile trains on one thread
         per run, so 2 keeps both cores of a 2-core machine busy (the curves' seconds then
         come from runs that share it). ``convergence.json`` is then written once all of
-        them are scored; a study stopped before keeps its runs' checkpoints, and running
-        it again resumes them. 1 (default): one after the other, the file written after
-        each run.
+        them are scored: run again after a stop, the study resumes its unfinished runs
+        from their checkpoints but trains its finished ones again. 1 (default): one after
+        the other, the file written after each run.
 
     Returns
     -------
