@@ -58,6 +58,9 @@ def _data_row(data: dict) -> str:
             f"noise-free, "
             + (f"{data['p_fogless']} of the blurred ones without fog, "
                if data.get("p_fogless") else "")
+            + (f"{data['p_low_contrast']} with the clear crop's contrast scaled by "
+               f"{data['contrast'][0]:g}-{data['contrast'][1]:g}, "
+               if data.get("p_low_contrast") else "")
             + f"blur strength {data.get('strength')}"
             + (f" (scaling {data['scaling']})" if data.get("scaling") else "")
             + f", seed {data.get('seed')}")
@@ -175,7 +178,7 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     if manifest.get("kind") == "restorer-pairs":
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
                 "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "p_fogless",
-                "strength", "scaling")
+                "p_low_contrast", "contrast", "strength", "scaling")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

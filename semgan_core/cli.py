@@ -146,7 +146,9 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
         tflog.import_tensorflow(verbose=args.verbose)   # quietly, only for a generator file
     options = {key: value for key, value in (
         ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
-        ("p_clean", args.p_clean), ("p_fogless", args.p_fogless), ("strength", args.strength),
+        ("p_clean", args.p_clean), ("p_fogless", args.p_fogless),
+        ("p_low_contrast", args.p_low_contrast), ("contrast", args.contrast),
+        ("strength", args.strength),
         ("scaling", args.scaling))
         if value is not None}
     manifest = restorer.make_pair_dataset(args.data, args.out, degrader=degrader,
@@ -305,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--p-fogless", type=float, default=None, metavar="P",
                    help="with psf+fog: share of the blurred pairs made without fog, so a "
                    "light blur without haze is not dehazed (default 0)")
+    p.add_argument("--p-low-contrast", type=float, default=None, metavar="P",
+                   help="share of pairs whose clear crop has its contrast scaled down "
+                   "(by a factor drawn from --contrast) before it is degraded, so a clean "
+                   "low-contrast image is not taken for a fogged one (default 0)")
+    p.add_argument("--contrast", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                   help="range of that contrast factor, in (0, 1] (default 0.25 1)")
     p.add_argument("--strength", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="range of the blur strength of the other pairs, 1 = the fitted "
                    "blur (default 0.1 1.3)")

@@ -99,6 +99,8 @@ SETTINGS = dict(recipe="paper", residual=True, width=0.25, image_size=128, batch
 P_SHARP = 0.3              # share of pairs without blur (input = clear crop + noise)
 P_CLEAN = 0.3              # share of pairs without noise
 P_FOGLESS = 0.0            # share of the blurred pairs left without fog ('psf+fog')
+P_LOW_CONTRAST = 0.0       # share of pairs whose clear crop has its contrast scaled down
+CONTRAST = (0.25, 1.0)     # range of that contrast factor, uniform
 STRENGTH = (0.1, 1.3)      # blur strength s of the other pairs, uniform
 #: How the strength acts: 'otf' scales the fitted blur (``|H| ** s``) and fog depth,
 #: 'mix' mixes the clear and the fully degraded crop (the only way for a generator).
@@ -219,7 +221,8 @@ def _crop(image, box, flip, rot):
 
 def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                       extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN,
-                      p_fogless=P_FOGLESS, strength=STRENGTH, scaling=None, n_fit=300,
+                      p_fogless=P_FOGLESS, p_low_contrast=P_LOW_CONTRAST,
+                      contrast=CONTRAST, strength=STRENGTH, scaling=None, n_fit=300,
                       seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
 
@@ -254,6 +257,15 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         degradation the fog's depth grows with the blur's strength, so without such
         pairs a lightly blurred image always comes with a little fog, and the restorer
         lifts a haze from lightly blurred images that have none.
+    p_low_contrast : float
+        Share of all pairs, in [0, 1], whose clear crop has its contrast scaled down
+        about the crop's mean, ``m + k (c - m)`` with ``k`` drawn uniformly from
+        ``contrast``, before it is degraded; that low-contrast crop is then the target.
+        A fog also compresses the contrast towards the airlight, so a restorer that
+        has seen only clear crops of ordinary contrast lifts "fog" from a clean crop
+        whose contrast is low; these pairs show it that such crops exist.
+    contrast : (float, float)
+        Range of ``k``, within (0, 1].
     strength : (float, float)
         Range of the blur strength ``s`` of the other pairs, uniform.
     scaling : {'otf', 'mix'} or None
@@ -290,8 +302,13 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     n_pairs = checks.check_int(func, "n_pairs", n_pairs, low=N_SAMPLES + 1)
     size = checks.check_size_multiple(func, "size", size)
     n_fit = checks.check_int(func, "n_fit", n_fit, low=2)
-    for name, value in (("p_sharp", p_sharp), ("p_clean", p_clean), ("p_fogless", p_fogless)):
+    for name, value in (("p_sharp", p_sharp), ("p_clean", p_clean), ("p_fogless", p_fogless),
+                        ("p_low_contrast", p_low_contrast)):
         checks.check_number(func, name, value, low=0, high=1)
+    k_low, k_high = (checks.check_number(func, "contrast", v, low=0, high=1) for v in contrast)
+    if not 0 < k_low <= k_high:
+        raise ValueError(f"{func}: contrast must be a range (low, high) in (0, 1], "
+                         f"got {contrast!r}")
     low, high = (checks.check_number(func, "strength", v, low=0) for v in strength)
     if low > high:
         raise ValueError(f"{func}: strength must be a range (low, high), got {strength!r}")
@@ -343,6 +360,14 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         s = 0.0 if rng.random() < p_sharp else float(rng.uniform(low, high))
         sigma = 0.0 if rng.random() < p_clean else float(rng.choice(levels))
         fog = not (p_fogless and s > 0 and rng.random() < p_fogless)
+        k_contrast = 1.0
+        if p_low_contrast and rng.random() < p_low_contrast:     # no draw when 0
+            k_contrast = float(rng.uniform(k_low, k_high))
+            y, x = box[:2]
+            mean = float(full[y:y + size, x:x + size].mean())
+            full = (mean + k_contrast * (full - mean)).astype(np.float32)
+            if scaling == "mix":
+                degraded = degrade(full)
         if scaling == "otf":
             degraded = degrade(full, s, fog=fog)
         clear, degraded = _crop(full, box, flip, rot), _crop(degraded, box, flip, rot)
@@ -355,11 +380,14 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         records[name] = {"source": str(path), "strength": s, "sigma": sigma}
         if p_fogless:
             records[name]["fog"] = fog
+        if p_low_contrast:
+            records[name]["contrast"] = k_contrast
     degradation = (datasets.read_manifest(data_dir) or {}).get("degradation")
     manifest = {"kind": "restorer-pairs", "degradation": degradation,
                 "data_dir": str(data_dir), "size": size,
                 "n_pairs": n_pairs, "extra_clear": [str(d) for d in extra_clear],
                 "p_sharp": p_sharp, "p_clean": p_clean, "p_fogless": p_fogless,
+                "p_low_contrast": p_low_contrast, "contrast": [k_low, k_high],
                 "strength": [low, high],
                 "scaling": scaling,
                 "seed": seed, **description,

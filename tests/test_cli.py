@@ -347,7 +347,7 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
     assert (args.degrader, args.seed, args.extra_clear) == ("psf", defaults["seed"], [])
     # unset options are left to the library; the help states its defaults
     assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.p_fogless,
-            args.strength, args.scaling) == (None,) * 7
+            args.p_low_contrast, args.contrast, args.strength, args.scaling) == (None,) * 9
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["make-pairs", "--help"])
     assert exit_info.value.code == 0
@@ -358,6 +358,8 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
                  f"made without fog, so a light blur without haze is not dehazed (default "
                  f"{restorer.P_FOGLESS:g})",
                  f"(default {restorer.STRENGTH[0]} {restorer.STRENGTH[1]})",
+                 f"not taken for a fogged one (default {restorer.P_LOW_CONTRAST:g})",
+                 f"(default {restorer.CONTRAST[0]:g} {restorer.CONTRAST[1]:g})",
                  "train --paired", "clear images", "unpaired blurred images"):
         assert text in help_text, text
 
@@ -367,7 +369,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     code = ("import sys; from semgan_core import cli; "
             f"status = cli.main(['make-pairs', {str(tiny_unpaired)!r}, '--out', "
             f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128', "
-            "'--p-fogless', '0.5']); "
+            "'--p-fogless', '0.5', '--p-low-contrast', '0.4', '--contrast', '0.5', '0.7']); "
             "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(status)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -377,6 +379,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     assert imported == "tensorflow imported: False"
     fog = _manifest(out)["fog"]
     assert _manifest(out)["p_fogless"] == 0.5
+    assert (_manifest(out)["p_low_contrast"], _manifest(out)["contrast"]) == (0.4, [0.5, 0.7])
     assert (f"degrader psf+fog; fitted fog: airlight {fog['airlight']:.2f}, "
             f"tau {fog['tau'][0]:g}-{fog['tau'][1]:g}; noise level median") in summary
 

@@ -188,3 +188,8 @@ def test_model_card_data_row_names_the_pair_synthesis():
     assert "without fog" not in row
     row = _ship_weights()._data_row({**data, "p_fogless": 0.6})
     assert "0.3 noise-free, 0.6 of the blurred ones without fog, blur strength" in row
+    assert "contrast" not in row
+    row = _ship_weights()._data_row({**data, "p_fogless": 0.5, "p_low_contrast": 0.3,
+                                     "contrast": [0.25, 1.0]})
+    assert ("0.5 of the blurred ones without fog, 0.3 with the clear crop's contrast "
+            "scaled by 0.25-1, blur strength") in row

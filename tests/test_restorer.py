@@ -228,8 +228,39 @@ def test_make_pair_dataset_draws_the_fogless_share_for_blurred_pairs_only(foggy,
                               images.read_image(tmp_path / "half" / "trainA" / path.name))
 
 
+def test_make_pair_dataset_scales_the_contrast_of_the_low_contrast_share(unpaired, tmp_path):
+    options = dict(n_pairs=16, n_fit=6, p_sharp=1, p_clean=1)
+    plain = restorer.make_pair_dataset(unpaired, tmp_path / "plain", **options)
+    half = restorer.make_pair_dataset(unpaired, tmp_path / "half", p_low_contrast=0.5,
+                                      contrast=(0.3, 0.6), **options)
+    assert restorer.P_LOW_CONTRAST == 0 and "contrast" not in plain["images"]["000000.png"]
+    assert half["p_low_contrast"] == 0.5 and half["contrast"] == [0.3, 0.6]
+    factors = np.array([record["contrast"] for record in half["images"].values()])
+    scaled = factors < 1
+    assert 0 < scaled.sum() < len(factors)
+    assert np.all((factors[scaled] >= 0.3) & (factors[scaled] <= 0.6))
+    # every crop at half its contrast: the first pair is the same crop as without the
+    # option (its factor is drawn after it), its target that crop scaled about its mean;
+    # without blur or noise every input equals its target
+    low = restorer.make_pair_dataset(unpaired, tmp_path / "low", p_low_contrast=1,
+                                     contrast=(0.5, 0.5), **options)
+    assert {record["contrast"] for record in low["images"].values()} == {0.5}
+    assert low["images"]["000000.png"]["source"] == plain["images"]["000000.png"]["source"]
+    original, target = (images.read_image(tmp_path / d / "testA_gt" / "000000.png")
+                        for d in ("plain", "low"))
+    expected = original.mean() + 0.5 * (original - original.mean())
+    assert np.abs(target - expected).max() < 2 / 255
+    for path in (tmp_path / "low" / "trainA").glob("*.png"):
+        assert np.array_equal(images.read_image(path),
+                              images.read_image(tmp_path / "low" / "trainA_gt" / path.name))
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(n_pairs=3), "n_pairs must be an integer >= 5"),
+    (dict(p_low_contrast=1.5), "p_low_contrast must be"),
+    (dict(contrast=(0.0, 0.5)), r"contrast must be a range \(low, high\) in \(0, 1\]"),
+    (dict(contrast=(0.8, 0.5)), r"contrast must be a range"),
+    (dict(contrast=(0.5, 1.5)), "contrast must be"),
     (dict(p_fogless=-0.1), "p_fogless must be"),
     (dict(p_fogless=0.3), r"p_fogless needs degrader 'psf\+fog' with scaling 'otf'"),
     (dict(p_fogless=0.3, degrader="psf+fog", scaling="mix"), "p_fogless needs degrader"),
