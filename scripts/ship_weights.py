@@ -61,6 +61,9 @@ def _data_row(data: dict) -> str:
             + (f"{data['p_low_contrast']} with the clear crop's contrast scaled by "
                f"{data['contrast'][0]:g}-{data['contrast'][1]:g}, "
                if data.get("p_low_contrast") else "")
+            + (f"noise correlated along rows or columns over {data['row_correlation'][0]:g}-"
+               f"{data['row_correlation'][1]:g} px, "
+               if data.get("row_correlation") and data["row_correlation"][1] else "")
             + f"blur strength {data.get('strength')}"
             + (f" (scaling {data['scaling']})" if data.get("scaling") else "")
             + f", seed {data.get('seed')}")
@@ -178,7 +181,7 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     if manifest.get("kind") == "restorer-pairs":
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
                 "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "p_fogless",
-                "p_low_contrast", "contrast", "strength", "scaling")
+                "p_low_contrast", "contrast", "row_correlation", "strength", "scaling")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

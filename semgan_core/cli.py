@@ -148,6 +148,7 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
         ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
         ("p_clean", args.p_clean), ("p_fogless", args.p_fogless),
         ("p_low_contrast", args.p_low_contrast), ("contrast", args.contrast),
+        ("row_correlation", args.row_correlation),
         ("strength", args.strength),
         ("scaling", args.scaling))
         if value is not None}
@@ -313,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "low-contrast image is not taken for a fogged one (default 0)")
     p.add_argument("--contrast", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="range of that contrast factor, in (0, 1] (default 0.25 1)")
+    p.add_argument("--row-correlation", type=float, nargs=2, default=None,
+                   metavar=("LOW", "HIGH"),
+                   help="range, in pixels, of the noise's correlation along the rows (the "
+                   "scan line), drawn per pair; real micrographs' noise is smoothed along "
+                   "the scan line (default 0 0: white noise)")
     p.add_argument("--strength", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="range of the blur strength of the other pairs, 1 = the fitted "
                    "blur (default 0.1 1.3)")

@@ -9,6 +9,10 @@ by ``sigma``, the shot noise's standard deviation at mid-grey (``s = 0.5``), so 
 ``D = 0.5 / sigma**2`` (sigma 0.01, 0.02, 0.04 are doses of 5000, 1250 and 312.5
 electrons). Read noise (white, signal-independent) and scan-line noise (one Gaussian
 offset per image row, the line-to-line jitter of a slow raster) are added on top.
+Along a scan line the detector and its amplifier have a finite bandwidth, so on real
+micrographs neighbouring pixels of a row share part of their noise while neighbouring
+rows, scanned at different times, do not; ``row_correlation`` models that by smoothing
+the pixel noise along each row.
 
 The paper's degradations have no noise; :func:`semgan_core.degrade.degrade` applies
 :func:`add_noise` last (after blur and fog) when given a :class:`NoiseModel`.
@@ -58,6 +62,15 @@ class NoiseModel:
     poisson : bool, optional
         True (default): Poisson counts at the dose. False: the Gaussian approximation,
         ``s + sqrt(s / dose) z``.
+    row_correlation : float, optional
+        Correlation of the pixel noise (shot and read) along each row, >= 0: the white
+        noise is smoothed along the row by a Gaussian of this standard deviation in
+        pixels and scaled back to unit variance, so each pixel keeps its noise level
+        while neighbours in a row share part of it (correlation about
+        ``exp(-1 / (4 c**2))`` between horizontal neighbours for ``c`` of 1 or more, 0
+        between rows). 0 (default): white noise. Above
+        0 the shot noise is drawn in its Gaussian approximation whatever ``poisson``
+        says.
 
     Raises
     ------
@@ -78,9 +91,10 @@ class NoiseModel:
     read_sigma: float = 0.0
     row_sigma: float = 0.0
     poisson: bool = True
+    row_correlation: float = 0.0
 
     def __post_init__(self):
-        for name in ("sigma", "read_sigma", "row_sigma"):
+        for name in ("sigma", "read_sigma", "row_sigma", "row_correlation"):
             value = check_number("NoiseModel", name, getattr(self, name), low=0)
             object.__setattr__(self, name, value)
         if not isinstance(self.poisson, (bool, np.bool_)):
@@ -118,8 +132,11 @@ class NoiseModel:
         return math.sqrt(shot2 + self.read_sigma**2 + self.row_sigma**2)
 
     def to_dict(self) -> dict:
-        """JSON-able record (the fields, plus the dose, ``None`` when infinite)."""
+        """JSON-able record (the fields, plus the dose, ``None`` when infinite;
+        ``row_correlation`` only when above 0)."""
         record = dataclasses.asdict(self)
+        if not self.row_correlation:
+            del record["row_correlation"]
         record["dose"] = None if self.sigma == 0 else self.dose
         return record
 
@@ -152,6 +169,9 @@ def add_noise(image, model, *, rng=None):
     rng : numpy.random.Generator, int or None
         Seed or generator; the same seed gives the same noise. Draws, in order: the
         shot noise, the read noise, the row offsets (each only when its sigma > 0).
+        With ``row_correlation`` the shot and read noise are drawn as one field of
+        smoothed unit-variance noise, scaled per pixel by their joint standard
+        deviation.
 
     Returns
     -------
@@ -177,17 +197,30 @@ def add_noise(image, model, *, rng=None):
     image = images.as_image(image, name="add_noise: image")
     rng = np.random.default_rng(rng)
     out = image.astype(np.float64)
-    if model.sigma > 0:
+    if model.row_correlation > 0 and (model.sigma > 0 or model.read_sigma > 0):
+        std = np.sqrt(np.clip(out, 0, None) * model.sigma**2 / MID_GREY + model.read_sigma**2)
+        out = out + std * _row_correlated(out.shape, model.row_correlation, rng)
+    elif model.sigma > 0:
         dose = model.dose
         if model.poisson:
             out = rng.poisson(out * dose) / dose
         else:
             out = out + np.sqrt(out / dose) * rng.standard_normal(out.shape)
-    if model.read_sigma > 0:
+    if model.read_sigma > 0 and not model.row_correlation:
         out = out + model.read_sigma * rng.standard_normal(out.shape)
     if model.row_sigma > 0:
         out = out + model.row_sigma * rng.standard_normal((out.shape[0], 1))
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def _row_correlated(shape, length, rng):
+    """Unit-variance noise smoothed along each row by a Gaussian of ``length`` px (the
+    rows wrap around, so every pixel has the same variance)."""
+    white = rng.standard_normal(shape)
+    radius = int(math.ceil(4 * length))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / length) ** 2)
+    taps /= math.sqrt(np.sum(taps**2))             # unit variance after the filter
+    return ndimage.correlate1d(white, taps, axis=1, mode="wrap")
 
 
 def estimate_noise(image, *, method="immerkaer", edge_fraction=EDGE_FRACTION):

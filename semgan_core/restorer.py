@@ -101,6 +101,7 @@ P_CLEAN = 0.3              # share of pairs without noise
 P_FOGLESS = 0.0            # share of the blurred pairs left without fog ('psf+fog')
 P_LOW_CONTRAST = 0.0       # share of pairs whose clear crop has its contrast scaled down
 CONTRAST = (0.25, 1.0)     # range of that contrast factor, uniform
+ROW_CORRELATION = (0.0, 0.0)   # range of the noise's correlation along rows (px), uniform
 STRENGTH = (0.1, 1.3)      # blur strength s of the other pairs, uniform
 #: How the strength acts: 'otf' scales the fitted blur (``|H| ** s``) and fog depth,
 #: 'mix' mixes the clear and the fully degraded crop (the only way for a generator).
@@ -126,7 +127,7 @@ def train_overrides(**changes) -> list[str]:
     return [f"{k}={v}" for k, v in {**SETTINGS, **changes}.items()]
 
 
-def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
+def synthesize_pair(clear, degraded, *, strength, sigma, row_correlation=0.0, rng=None):
     """The input of one training pair: ``clear + strength (degraded - clear)`` plus noise.
 
     Parameters
@@ -138,6 +139,9 @@ def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
         Blur strength, >= 0: 0 gives the clear crop, 1 the degraded one.
     sigma : float
         Shot noise at mid-grey (:class:`semgan_core.noise.NoiseModel`), >= 0.
+    row_correlation : float, optional
+        The noise's correlation along rows in pixels (``NoiseModel.row_correlation``);
+        0 (default): white.
     rng : numpy.random.Generator, int or None
 
     Returns
@@ -158,7 +162,8 @@ def synthesize_pair(clear, degraded, *, strength, sigma, rng=None):
     strength = checks.check_number("synthesize_pair", "strength", strength, low=0)
     sigma = checks.check_number("synthesize_pair", "sigma", sigma, low=0)
     mixed = np.clip(clear + strength * (degraded - clear), 0.0, 1.0).astype(np.float32)
-    return noise.add_noise(mixed, noise.NoiseModel(sigma=sigma), rng=rng)
+    model = noise.NoiseModel(sigma=sigma, row_correlation=row_correlation)
+    return noise.add_noise(mixed, model, rng=rng)
 
 
 def _degrader(data_dir, degrader, rng, n_fit):
@@ -222,8 +227,8 @@ def _crop(image, box, flip, rot):
 def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                       extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN,
                       p_fogless=P_FOGLESS, p_low_contrast=P_LOW_CONTRAST,
-                      contrast=CONTRAST, strength=STRENGTH, scaling=None, n_fit=300,
-                      seed=0):
+                      contrast=CONTRAST, row_correlation=ROW_CORRELATION,
+                      strength=STRENGTH, scaling=None, n_fit=300, seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
 
     Parameters
@@ -266,6 +271,15 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         whose contrast is low; these pairs show it that such crops exist.
     contrast : (float, float)
         Range of ``k``, within (0, 1].
+    row_correlation : (float, float)
+        Range, in pixels, of the noise's correlation along rows
+        (:class:`semgan_core.noise.NoiseModel`), drawn uniformly for each pair. Real
+        micrographs' noise is smoothed along the scan line by the detector's bandwidth;
+        a restorer trained on white noise alone leaves that noise as a coarse mottle.
+        Half of the pairs, drawn at random, have it along the columns instead, since
+        the restorer also runs on the image turned by 90 degrees
+        (:mod:`semgan_core.ensemble`). ``(0, 0)`` (default): white noise, and nothing is
+        drawn.
     strength : (float, float)
         Range of the blur strength ``s`` of the other pairs, uniform.
     scaling : {'otf', 'mix'} or None
@@ -306,6 +320,11 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                         ("p_low_contrast", p_low_contrast)):
         checks.check_number(func, name, value, low=0, high=1)
     k_low, k_high = (checks.check_number(func, "contrast", v, low=0, high=1) for v in contrast)
+    c_low, c_high = (checks.check_number(func, "row_correlation", v, low=0)
+                     for v in row_correlation)
+    if c_low > c_high:
+        raise ValueError(f"{func}: row_correlation must be a range (low, high), "
+                         f"got {row_correlation!r}")
     if not 0 < k_low <= k_high:
         raise ValueError(f"{func}: contrast must be a range (low, high) in (0, 1], "
                          f"got {contrast!r}")
@@ -368,11 +387,19 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
             full = (mean + k_contrast * (full - mean)).astype(np.float32)
             if scaling == "mix":
                 degraded = degrade(full)
+        correlation, columns = 0.0, False
+        if c_high > 0:                                       # no draw when (0, 0)
+            correlation, columns = float(rng.uniform(c_low, c_high)), bool(rng.integers(2))
         if scaling == "otf":
             degraded = degrade(full, s, fog=fog)
         clear, degraded = _crop(full, box, flip, rot), _crop(degraded, box, flip, rot)
-        noisy = synthesize_pair(clear, degraded, strength=1.0 if scaling == "otf" else s,
-                                sigma=sigma, rng=rng)
+        if columns:          # correlated down the columns: the turned crops of an ensemble
+            noisy = synthesize_pair(clear.T, degraded.T, strength=1.0 if scaling == "otf"
+                                    else s, sigma=sigma, row_correlation=correlation,
+                                    rng=rng).T
+        else:
+            noisy = synthesize_pair(clear, degraded, strength=1.0 if scaling == "otf" else s,
+                                    sigma=sigma, row_correlation=correlation, rng=rng)
         folder = "testA" if k < N_SAMPLES else "trainA"
         name = f"{k:06d}.png"
         images.write_image(tmp / folder / name, noisy)
@@ -382,12 +409,16 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
             records[name]["fog"] = fog
         if p_low_contrast:
             records[name]["contrast"] = k_contrast
+        if c_high > 0:
+            records[name]["row_correlation"] = correlation
+            records[name]["correlated_along"] = "columns" if columns else "rows"
     degradation = (datasets.read_manifest(data_dir) or {}).get("degradation")
     manifest = {"kind": "restorer-pairs", "degradation": degradation,
                 "data_dir": str(data_dir), "size": size,
                 "n_pairs": n_pairs, "extra_clear": [str(d) for d in extra_clear],
                 "p_sharp": p_sharp, "p_clean": p_clean, "p_fogless": p_fogless,
                 "p_low_contrast": p_low_contrast, "contrast": [k_low, k_high],
+                "row_correlation": [c_low, c_high],
                 "strength": [low, high],
                 "scaling": scaling,
                 "seed": seed, **description,

@@ -43,6 +43,35 @@ def test_read_and_row_noise_add_their_variances():
     assert float(alone.mean(axis=1).std()) < 0.002
 
 
+@pytest.mark.parametrize("length", [1.0, 1.5])
+def test_row_correlated_noise_keeps_its_level_and_is_shared_along_rows_only(length):
+    model = NoiseModel(sigma=0.02, read_sigma=0.005, row_correlation=length)
+    noisy = add_noise(FLAT, model, rng=3).astype(np.float64) - MID_GREY
+    assert float(noisy.std()) == pytest.approx(model.std_at(MID_GREY), rel=0.05)
+
+    def neighbours(a, b):
+        return float((a * b).mean() / noisy.var())
+    # a Gaussian of c px along the row: exp(-1 / (4 c**2)) between horizontal neighbours
+    assert neighbours(noisy[:, 1:], noisy[:, :-1]) == pytest.approx(
+        math.exp(-1 / (4 * length**2)), abs=0.03)
+    assert abs(neighbours(noisy[1:], noisy[:-1])) < 0.03        # rows are independent
+    # Immerkaer's mask, whose rows sum to zero, sees little of it
+    assert estimate_noise(noisy.astype(np.float32) + MID_GREY) < 0.5 * model.std_at()
+
+
+def test_row_correlated_shot_noise_grows_with_the_signal():
+    model = NoiseModel(sigma=0.04, row_correlation=1.0)
+    for level in (0.125, 0.8):
+        flat = np.full((256, 256), level, np.float32)
+        assert float(add_noise(flat, model, rng=4).std()) == pytest.approx(
+            model.std_at(level), rel=0.05)
+    record = model.to_dict()
+    assert record["row_correlation"] == 1.0 and NoiseModel.from_dict(record) == model
+    assert "row_correlation" not in NoiseModel(sigma=0.04).to_dict()     # records as before
+    np.testing.assert_array_equal(add_noise(FLAT, NoiseModel(row_correlation=2.0), rng=0),
+                                  FLAT)
+
+
 def test_same_seed_same_noise_and_zero_noise_is_the_identity():
     ramp = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
     model = NoiseModel(sigma=0.02, row_sigma=0.01)
@@ -69,6 +98,8 @@ def test_dose_and_records():
     (lambda: NoiseModel(sigma=-0.1), ValueError, "NoiseModel: sigma must be finite >= 0"),
     (lambda: NoiseModel(read_sigma=float("nan")), ValueError, "NoiseModel: read_sigma"),
     (lambda: NoiseModel(row_sigma="x"), TypeError, "NoiseModel: row_sigma must be a number"),
+    (lambda: NoiseModel(row_correlation=-1), ValueError,
+     "NoiseModel: row_correlation must be finite >= 0"),
     (lambda: NoiseModel(poisson=1), TypeError, "NoiseModel: poisson must be a bool, got 1"),
     (lambda: NoiseModel.from_dose(0), ValueError, "NoiseModel.from_dose: dose must be finite"),
     (lambda: NoiseModel.from_dict({"sigma": 0.1, "gain": 2}), ValueError,
