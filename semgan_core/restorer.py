@@ -31,21 +31,9 @@ the settings :data:`SETTINGS`: the paper's multi-scale U-Net at reduced width, r
 and a loss in decibels: each crop's ``log10(MSE + 1e-4)`` (-PSNR / 10, floored at 40 dB)
 plus 1 - SSIM, no L1. L1 weighs a crop by the size of its error, so the crops that need
 little restoring (sharp, lightly blurred) count little and the network sharpens them as
-it sharpens the rest; in decibels every crop counts alike::
-
-    python -m semgan_core make-dataset --degradation A --noise 0:0.05 --out data/A
-    python -m semgan_core make-pairs data/A --out data/A-pairs --degrader psf+fog
-    python -m semgan_core train --paired --profile book --data data/A-pairs \\
-        --out runs/restorer_A --set recipe=paper --set residual=True --set width=0.25 \\
-        --set image_size=128 --set batch_size=8 --set learning_rate=0.0005 \\
-        --set beta_1=0.9 --set steps=6000 --set lr_decay=True --set intra_op_threads=2 \\
-        --set paired_l1=0.0 --set paired_ssim=1.0 --set paired_psnr=1.0 \\
-        --set paired_mse_floor=0.0001
-
-(:func:`train_overrides` gives the ``--set`` list; the shipped models add
-``--set wiener_psf=data/A-pairs/manifest.json`` and real clear crops through
-``--extra-clear``, and B and C leave half their blurred pairs without fog,
-``make-pairs --p-fogless 0.5``, as their model cards say.) For degradations with fog
+it sharpens the rest; in decibels every crop counts alike. The exact ``make-dataset``,
+``make-pairs`` and ``train`` commands of each shipped model are in its model card
+(:func:`train_overrides` gives the ``--set`` list). For degradations with fog
 (B, C) the ``'psf+fog'`` degrader also fits eq. 18's fog; a clear -> blurred generator
 (the filter recipe's ``generator_F.keras``) can stand in for any degradation.
 
@@ -56,29 +44,14 @@ the nonlinear denoising deconvolution; here its pairs come from the clear domain
 degradation estimated from unpaired statistics, and the noise level from the blurred
 images themselves.
 
-Measured on validation pairs of degradation A (held-out source images; shot noise
-sigma 0 / 0.01 / 0.02 / 0.04 at mid-grey), with Wiener inputs and the pairs' defaults,
-clear pool half synthetic, half real NCM + SiO2 training crops, PSNR in dB, one pass of
-each model (``load_generator(path, ensemble=1)``):
-
-=====================================  ==============================  ==============================
-input                                  real crops (40)                 synthetic crops (32)
-=====================================  ==============================  ==============================
-noisy blurred input                    34.20 / 33.31 / 31.52 / 27.99   22.27 / 22.22 / 22.08 / 21.55
-filter, unpaired                       40.04 / 31.41 / 25.94 / 20.11   26.03 / 25.16 / 23.32 / 19.65
-Wiener, true PSF, tuned                42.88 / 34.22 / 30.28 / 26.39   29.26 / 25.67 / 24.20 / 22.35
-width 0.125, L1 + 1 - SSIM             39.10 / 36.94 / 34.60 / 31.92   25.98 / 25.69 / 24.96 / 23.06
-width 0.125, decibel loss             39.23 / 36.11 / 33.87 / 30.34   26.12 / 25.58 / 24.08 / 22.02
-width 0.25, :data:`SETTINGS` (A)       40.79 / 36.44 / 34.07 / 31.13   28.47 / 26.43 / 24.81 / 22.68
-=====================================  ==============================  ==============================
-
-(Wiener's balance chosen per level on the same pairs: an optimistic reference.) With L1 +
-1 - SSIM a sharp crop came back at 39.2 dB (real) and 33.7 dB (synthetic) against itself;
-with the decibel loss at 40.8 and 41.3 (width 0.125) and 43.7 and 40.6 (width 0.25). The
-shipped models are at width 0.25 (0.124 s per training step on 2 idle cores against
-0.073 at width 0.125, ``benchmarks/bench_train.py``). Averaging over 8 orientations at
-inference (:mod:`semgan_core.ensemble`, what
-:func:`semgan_core.generators.load_generator` does for the restorers) adds up to 1.4 dB (nothing at sigma 0.04 on synthetic crops).
+Measured on validation pairs (held-out source images, shot noise sigma 0 to 0.04) in
+Table R.6 of the book's reproduction notes: every variant tried, the filter recipe and
+Wiener with the true PSF beside them. The decibel loss gives sharp crops back at 40 dB or
+more where L1 + (1 - SSIM) over-sharpened them; width 0.25 (0.124 s per training step on
+2 idle cores against 0.073 at width 0.125, ``benchmarks/bench_train.py``) gains up to
+2.4 dB over 0.125; averaging over 8 orientations at inference (:mod:`semgan_core.ensemble`,
+what :func:`semgan_core.generators.load_generator` does for the restorers) adds up to
+1.4 dB.
 """
 
 from __future__ import annotations
