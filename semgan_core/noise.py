@@ -68,9 +68,8 @@ class NoiseModel:
         pixels and scaled back to unit variance, so each pixel keeps its noise level
         while neighbours in a row share part of it (correlation about
         ``exp(-1 / (4 c**2))`` between horizontal neighbours for ``c`` of 1 or more, 0
-        between rows). 0 (default): white noise. Above
-        0 the shot noise is drawn in its Gaussian approximation whatever ``poisson``
-        says.
+        between rows). 0 (default): white noise. Above 0 the shot noise is drawn in its
+        Gaussian approximation whatever ``poisson`` says.
 
     Raises
     ------
