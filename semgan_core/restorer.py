@@ -366,13 +366,10 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         if scaling == "otf":
             degraded = degrade(full, s, fog=fog)
         clear, degraded = _crop(full, box, flip, rot), _crop(degraded, box, flip, rot)
-        if columns:          # correlated down the columns: the turned crops of an ensemble
-            noisy = synthesize_pair(clear.T, degraded.T, strength=1.0 if scaling == "otf"
-                                    else s, sigma=sigma, row_correlation=correlation,
-                                    rng=rng).T
-        else:
-            noisy = synthesize_pair(clear, degraded, strength=1.0 if scaling == "otf" else s,
-                                    sigma=sigma, row_correlation=correlation, rng=rng)
+        turn = np.transpose if columns else np.asarray      # noise down the columns
+        noisy = turn(synthesize_pair(turn(clear), turn(degraded), sigma=sigma,
+                                     strength=1.0 if scaling == "otf" else s,
+                                     row_correlation=correlation, rng=rng))
         folder = "testA" if k < N_SAMPLES else "trainA"
         name = f"{k:06d}.png"
         images.write_image(tmp / folder / name, noisy)
