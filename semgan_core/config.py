@@ -96,6 +96,7 @@ class Config:
     learning_rate: float = 1e-4
     beta_1: float = 0.5
     lr_decay: bool = False          # linear decay to zero over the second half
+    init_generator: str = ""        # warm start: G's weights from this generator .keras file
     # --- engineering -----------------------------------------------------------------
     mixed_precision: bool = False   # float16 compute, float32 variables and losses
     jit_compile: bool = False       # XLA (slower on CPU, measured)
@@ -133,7 +134,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "matching": ("lambda_spectral", "spectral_target", "spectral_cap", "lambda_histogram"),
     "study": ("warmup_steps", "lr_d_multiplier", "r1_gamma", "pool_size"),
     "paired": ("paired_ssim", "paired_l1", "paired_psnr", "paired_mse_floor"),
-    "optimisation": ("steps", "epochs", "batch_size", "learning_rate", "beta_1", "lr_decay"),
+    "optimisation": ("steps", "epochs", "batch_size", "learning_rate", "beta_1", "lr_decay",
+                     "init_generator"),
     "engineering": ("mixed_precision", "jit_compile", "deterministic", "intra_op_threads",
                     "inter_op_threads", "checkpoint_every", "keep_checkpoints",
                     "sample_every", "log_every"),

@@ -289,6 +289,34 @@ def load_shipped(name: str, *, ensemble=None):
     return load_generator(shipped_path(name), ensemble=ensemble)
 
 
+def warm_start(model, path) -> None:
+    """Set ``model``'s weights to those of the generator file ``path`` (a warm start).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A freshly built generator (``cfg.init_generator`` in training).
+    path : str or os.PathLike
+        A generator ``.keras`` file (:func:`load_generator`) of the same architecture.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`load_generator`; ValueError (one line naming the file) when its weights
+        do not fit ``model``: another architecture, width or input set.
+    """
+    source = load_generator(path, ensemble=1)
+    want = [tuple(w.shape) for w in model.weights]
+    got = [tuple(w.shape) for w in source.weights]
+    if want != got:
+        first = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want),
+                                                                                    len(got)))
+        raise ValueError(f"warm_start: {path} does not fit the configured generator: "
+                         f"{len(got)} weight arrays against {len(want)}, the first mismatch "
+                         f"at array {first} (another architecture, width or input set?)")
+    model.set_weights(source.get_weights())
+
+
 def copy_generator(source, target, *, metadata: dict) -> Path:
     """Copy a generator file to ``target`` with new metadata (weights byte for byte)."""
     source, target = Path(source), Path(target)

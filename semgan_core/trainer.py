@@ -33,8 +33,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from semgan_core import (config, gan, imagepool, images, losses, optim, pipeline, plugin,
-                         recipes)
+from semgan_core import (config, gan, generators, imagepool, images, losses, optim, pipeline,
+                         plugin, recipes)
 
 MODES = ("cyclegan", "paired")
 #: The paired loss's settings and their defaults (a CycleGAN run refuses any other value).
@@ -88,6 +88,8 @@ class Trainer:
         with gan.dtype_policy(policy), self.strategy.scope():
             config.set_seed(cfg.seed)
             self.models = gan.build_models(cfg, self.mode, recipe.build_generator)
+            if cfg.init_generator:          # a resumed run's checkpoint overrides it
+                generators.warm_start(self.models["G"], cfg.init_generator)
             self.optimizers, self.variables = optim.build_optimizers(cfg, self.models)
             self.extra_terms = recipe.extra_terms(cfg) if self.mode == "cyclegan" else []
         self.adversarial = "D_B" in self.models

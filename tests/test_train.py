@@ -26,6 +26,7 @@ from semgan_core import (checkpoint, cli, config, datasets, gan, generators, ima
 ROOT = Path(__file__).resolve().parents[1]
 # the study keys at non-default values (warm-up: test_warmup_...)
 STUDY = dict(pool_size=2, disc_input="highpass", lambda_adv=0.5, lr_d_multiplier=2.0)
+META = {"generator": "unet", "mode": "synthesized-pairs", "degradation": "A"}
 COLUMNS = ["gen_total", "gan_g", "gan_f", "cycle", "identity", "edge", "disc_a", "disc_b",
            "spectral", "histogram"]
 
@@ -264,6 +265,27 @@ def test_residual_generator_starts_at_the_identity():
     np.testing.assert_array_equal(run.models["G"](x).numpy(), x.numpy())
     plain = trainer.Trainer(cfg.replace(residual=False), paired=True).models["G"]
     assert not np.array_equal(plain(x).numpy(), x.numpy())
+
+
+def test_init_generator_warm_starts_g_from_a_saved_generator(tmp_path):
+    """``init_generator``: G starts with the saved file's weights (not the seed's), and a
+    file of another architecture is refused with one line naming it."""
+    cfg = config.get_config("smoke", recipe="paper", seed=1)
+    source = trainer.Trainer(cfg.replace(seed=2), paired=True).models["G"]
+    path = generators.save_generator(source, tmp_path / "g.keras",
+                                     metadata=META)
+    warm = trainer.Trainer(cfg.replace(init_generator=str(path)), paired=True).models["G"]
+    cold = trainer.Trainer(cfg, paired=True).models["G"]
+    x = tf.random.stateless_uniform((1, 256, 256, 1), seed=(3, 4), minval=-1, maxval=1)
+    np.testing.assert_array_equal(warm(x).numpy(), source(x).numpy())
+    assert not np.array_equal(cold(x).numpy(), source(x).numpy())
+    wider = trainer.Trainer(cfg.replace(width=0.25), paired=True).models["G"]
+    other = generators.save_generator(wider, tmp_path / "wide.keras",
+                                      metadata=META)
+    with pytest.raises(ValueError, match=r"wide\.keras does not fit the configured generator"):
+        trainer.Trainer(cfg.replace(init_generator=str(other)), paired=True)
+    with pytest.raises(FileNotFoundError):
+        trainer.Trainer(cfg.replace(init_generator=str(tmp_path / "none.keras")), paired=True)
 
 
 @pytest.mark.parametrize("l1, ssim, psnr", [(1.0, 1.0, 0.0), (1.0, 0.25, 0.0),
