@@ -302,6 +302,56 @@ def amplification_table(table) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def frame_factors(table) -> pd.DataFrame:
+    """Per method and frame: the factors of noise and edge sharpness over the input's.
+
+    The check that a restoration helps a real frame: its estimated noise does not rise
+    (``noise_factor <= 1``) while its strongest edges sharpen (``edge_factor > 1``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`score_frames`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method (the input left out) and frame: ``method``, ``frame``,
+        ``source``, ``noise_factor``, ``edge_factor`` and ``passes``.
+    """
+    base = table[table["method"] == INPUT].set_index("frame")
+    rows = table[table["method"] != INPUT]
+    ref = base.loc[rows["frame"]]
+    out = pd.DataFrame({"method": rows["method"].to_numpy(), "frame": rows["frame"].to_numpy(),
+                        "source": rows["source"].to_numpy(),
+                        "noise_factor": rows["noise"].to_numpy() / ref["noise"].to_numpy(),
+                        "edge_factor": rows["edge"].to_numpy() / ref["edge"].to_numpy()})
+    out["passes"] = (out["noise_factor"] <= 1) & (out["edge_factor"] > 1)
+    return out
+
+
+def factor_summary(factors) -> pd.DataFrame:
+    """Each method's :func:`frame_factors` in one row: medians, ranges and counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``method``, ``frames``, ``noise_median``, ``noise_min``, ``noise_max``,
+        ``edge_median``, ``edge_min``, ``edge_max``, ``noise_rises`` (frames where the
+        noise rises), ``passing`` (frames where it does not and the edges sharpen) and
+        ``failing`` (the other frames' names, comma-separated).
+    """
+    out = []
+    for method, rows in factors.groupby("method", sort=False):
+        n, e = rows["noise_factor"], rows["edge_factor"]
+        out.append({"method": method, "frames": len(rows), "noise_median": n.median(),
+                    "noise_min": n.min(), "noise_max": n.max(), "edge_median": e.median(),
+                    "edge_min": e.min(), "edge_max": e.max(),
+                    "noise_rises": int((n > 1).sum()), "passing": int(rows["passes"].sum()),
+                    "failing": ", ".join(rows.loc[~rows["passes"], "frame"])})
+    return pd.DataFrame(out)
+
+
 def added_noise_metrics(image, sigmas, *, rng=None) -> pd.DataFrame:
     """AG, CON, SF and the estimated noise of ``image`` with white noise added.
 

@@ -89,3 +89,45 @@ def test_noise_aware_wiener_amplifies_less_noise():
     methods = realframes.restorers()
     plain, aware = methods["wiener"](image), methods["wiener-auto"](image)
     assert realscore.noise_level(aware) < 0.5 * realscore.noise_level(plain)
+
+
+def _frame_factors_script():
+    """``scripts/frame_factors.py`` as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "frame_factors.py"
+    spec = importlib.util.spec_from_file_location("frame_factors", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_frame_factors_script_refuses_bad_arguments_in_one_line(capsys):
+    script = _frame_factors_script()
+    assert script.main([]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "frame_factors: error: name at least one model (--model) or file (--weights)")
+    assert script.main(["--model", "Q"]) == 2
+    assert "unknown model 'Q'" in capsys.readouterr().err
+    assert script.main(["--model", "A", "--counts", "ncm"]) == 2
+    assert "expected SUBSET=N, got 'ncm'" in capsys.readouterr().err
+
+
+def test_frame_factors_script_scores_the_charging_slice(tmp_path, capsys):
+    import json
+
+    if realdata.real_data_dir() is None:
+        pytest.skip(realdata.missing_reason())
+    out = tmp_path / "factors.json"
+    assert _frame_factors_script().main(["--model", "filter-unpaired-A", "--counts",
+                                         "charging=1", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "filter-unpaired-A" in printed and "noise_median" in printed
+    saved = json.loads(out.read_text())
+    (row,) = saved["factors"]
+    assert row["frame"] == "chafer_example_data" and row["source"] == "charging"
+    scores = {r["method"]: r for r in saved["scores"]}
+    assert row["noise_factor"] == pytest.approx(scores["filter-unpaired-A"]["noise"]
+                                                / scores["input"]["noise"])
+    assert row["passes"] == (row["noise_factor"] <= 1 and row["edge_factor"] > 1)

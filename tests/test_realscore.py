@@ -118,6 +118,37 @@ def test_amplification_table_correlates_ag_and_noise_rises(blurred):
     assert amp.loc["noisy", "ag_ratio"] > 1 and amp.loc["noisy", "noise_ratio"] > 1
 
 
+def test_frame_factors_pass_a_denoising_sharpening_and_fail_a_noise_amplification():
+    sharp = np.full((96, 96), 0.3, np.float32)                  # flat squares, no texture
+    sharp[20:50, 20:50], sharp[60:90, 40:80] = 0.7, 0.5
+    blurred = kernels.convolve(sharp, kernels.ASSUMED_PSF)
+    rng = np.random.default_rng(5)
+    noisy = np.clip(blurred + rng.normal(0, 0.01, blurred.shape), 0, 1).astype(np.float32)
+    frames = {"a": ("s", noisy), "b": ("s", blurred)}
+    methods = {"truth": lambda x: sharp,                       # sharper, noise-free
+               "amplify": lambda x: np.clip(x + rng.normal(0, 0.03, x.shape), 0, 1)
+               .astype(np.float32),
+               "blur": lambda x: kernels.convolve(x, kernels.ASSUMED_PSF)}
+    table, _ = realscore.score_frames(frames, methods)
+    factors = realscore.frame_factors(table)
+    assert len(factors) == 3 * 2 and set(factors["frame"]) == {"a", "b"}
+    by = factors.set_index(["method", "frame"])
+    ref = table[table["method"] == realscore.INPUT].set_index("frame")
+    out = table[table["method"] == "truth"].set_index("frame")
+    assert by.loc[("truth", "a"), "noise_factor"] == pytest.approx(
+        out.loc["a", "noise"] / ref.loc["a", "noise"])
+    assert by.loc[("truth", "a"), "passes"] and by.loc[("truth", "a"), "edge_factor"] > 1
+    assert not by.loc["amplify", "passes"].any()
+    assert (by.loc["amplify", "noise_factor"] > 1).all()
+    assert (by.loc["blur", "edge_factor"] < 1).all()
+    summary = realscore.factor_summary(factors).set_index("method")
+    assert summary.loc["amplify", "noise_rises"] == 2 and summary.loc["amplify", "passing"] == 0
+    assert summary.loc["amplify", "failing"] == "a, b"
+    assert summary.loc["truth", "passing"] == int(by.loc["truth", "passes"].sum())
+    assert summary.loc["truth", "passing"] == 2 and summary.loc["truth", "failing"] == ""
+    assert summary.loc["blur", "edge_max"] < 1 < summary.loc["truth", "edge_min"]
+
+
 def test_added_noise_raises_ag_and_sf(blurred):
     table = realscore.added_noise_metrics(blurred, [0.0, 0.01, 0.03], rng=0)
     assert list(table["sigma"]) == [0.0, 0.01, 0.03]
