@@ -20,6 +20,9 @@ numbers that let a reader tell the two apart:
   level (:func:`amplification_table`: their correlation across frames);
 * AG of the input with synthetic noise added (:func:`added_noise_metrics`): how much AG
   and SF grow from noise alone, with no restoration at all.
+* per frame and method, the factors by which the noise and the edge sharpness change
+  (:func:`frame_factors`, summarised by :func:`factor_summary`): a restoration that
+  helps a frame lowers the one and raises the other.
 
 The instrument's info bar (:func:`semgan_core.databar.bar_top`) is never scored or
 restored: :func:`restore_frame` restores the rows above it and copies the bar's rows
