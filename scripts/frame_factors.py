@@ -46,6 +46,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, help="write the scores and factors here")
     args = p.parse_args(argv)
     try:
+        bad = [item for item in args.weights if "=" not in item]
+        if bad:
+            raise ValueError(f"--weights: expected LABEL=PATH, got {bad[0]!r}")
         weights = dict(item.split("=", 1) for item in args.weights)
         if not args.model and not weights:
             raise ValueError("name at least one model (--model) or file (--weights)")

@@ -112,6 +112,9 @@ def test_frame_factors_script_refuses_bad_arguments_in_one_line(capsys):
     assert "unknown model 'Q'" in capsys.readouterr().err
     assert script.main(["--model", "A", "--counts", "ncm"]) == 2
     assert "expected SUBSET=N, got 'ncm'" in capsys.readouterr().err
+    assert script.main(["--weights", "weights/unet_restorer_A.keras"]) == 2
+    assert "--weights: expected LABEL=PATH, got 'weights/unet_restorer_A.keras'" in (
+        capsys.readouterr().err)
 
 
 def test_frame_factors_script_scores_the_charging_slice(tmp_path, capsys):
