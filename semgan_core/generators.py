@@ -309,11 +309,9 @@ def warm_start(model, path) -> None:
     want = [tuple(w.shape) for w in model.weights]
     got = [tuple(w.shape) for w in source.weights]
     if want != got:
-        first = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want),
-                                                                                    len(got)))
         raise ValueError(f"warm_start: {path} does not fit the configured generator: "
-                         f"{len(got)} weight arrays against {len(want)}, the first mismatch "
-                         f"at array {first} (another architecture, width or input set?)")
+                         f"{len(got)} weight arrays against {len(want)}, or other shapes "
+                         f"(another architecture, width or input set?)")
     model.set_weights(source.get_weights())
 
 
