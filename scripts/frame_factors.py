@@ -10,10 +10,11 @@ select_frames`: the 12 NCM frames, 7 SiO2 frames and the charging slice of chapt
 default), restores each with every model named (shipped names with ``--model``, any
 generator file with ``--weights``; tiled, with each model's default ensemble), and scores
 input and output (:func:`semgan_core.realscore.score_frames`). It prints, per model, the
-median and range over the frames of the estimated noise and of the edge sharpness as
-factors of the input's, the frames where the noise rises and those where it does not
-while the edges sharpen (:func:`semgan_core.realscore.factor_summary`), then each failing
-frame. With ``--json`` it also writes every frame's scores and factors there (atomically).
+median and range over the frames of the estimated noise and of the edge sharpness (as it
+is, and at the input's noise level: :func:`semgan_core.realscore.matched_edge_sharpness`)
+as factors of the input's, the frames where the noise rises and those where it does not
+while the edges sharpen at the input's noise level
+(:func:`semgan_core.realscore.factor_summary`), then each failing frame. With ``--json`` it also writes every frame's scores and factors there (atomically).
 Without the shared real micrographs it stops with a one-line error.
 """
 
@@ -69,7 +70,8 @@ def main(argv=None) -> int:
     print(summary.drop(columns="failing").round(2).to_markdown(index=False))
     for row in factors[~factors["passes"]].itertuples():
         print(f"{row.method} fails on {row.frame} ({row.source}): noise x{row.noise_factor:.2f},"
-              f" edges x{row.edge_factor:.2f}")
+              f" edges x{row.edge_factor:.2f} (x{row.edge_matched_factor:.2f} at the input's"
+              " noise level)")
     if args.json:
         results.write_json(args.json, {"scores": table.to_dict("records"),
                                        "factors": factors.to_dict("records"),

@@ -180,7 +180,8 @@ def verdict_lines(table, models) -> list[str]:
         the input's; "confirmed" where all three rise on every frame, and, when the noise
         factor is at least :data:`NOISE_MATCH` times the AG factor, that the rise cannot
         be told from noise amplification. With an ``edge`` column, also the mean factor
-        of the edge sharpness and on how many frames it rises while the noise does not.
+        of the edge sharpness, as it is and at the input's noise level (``edge_matched``,
+        where present), and on how many frames the latter rises while the noise does not.
     """
     base = table[table["method"] == realscore.INPUT].set_index("frame")
     lines = []
@@ -198,11 +199,13 @@ def verdict_lines(table, models) -> list[str]:
                   if nz >= NOISE_MATCH * ag else
                   " The estimated noise rises clearly less than AG.")
         if "edge" in rows:
-            sharper = (rows["edge"] > ref["edge"]) & (rows["noise"] <= ref["noise"])
+            matched = rows.get("edge_matched", rows["edge"])
+            sharper = (matched > ref["edge"]) & (rows["noise"] <= ref["noise"])
             caveat += (f" Edge sharpness (on the lightly smoothed image) x"
-                       f"{float((rows['edge'] / ref['edge']).mean()):.2f}; it rises while the "
-                       f"estimated noise does not on {int(sharper.sum())} of {len(rows)} "
-                       "frames.")
+                       f"{float((rows['edge'] / ref['edge']).mean()):.2f}, and x"
+                       f"{float((matched / ref['edge']).mean()):.2f} at the input's noise "
+                       f"level; the latter rises while the estimated noise does not on "
+                       f"{int(sharper.sum())} of {len(rows)} frames.")
         lines.append(f"**{model}**: {outcome}: AG, CON and SF all rise on {int(rise.sum())} "
                      f"of {len(rows)} frames (AG x{ag:.2f} on average, estimated noise "
                      f"x{nz:.2f}; re-blur error {rows['reblur'].mean():.4f} against the "

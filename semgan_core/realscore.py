@@ -9,6 +9,11 @@ numbers that let a reader tell the two apart:
 * ``edge``: the sharpness of the strongest edges (:func:`edge_sharpness`), measured on
   the image lightly smoothed so that noise barely moves it: a restoration that removes
   noise and sharpens edges lowers AG but raises ``edge``;
+* ``edge_matched``: the same, with the restoration brought back to the input's noise
+  level by added white noise (:func:`matched_edge_sharpness`). On a frame whose noise
+  makes up much of ``edge`` (a noisy, low-contrast one), removing the noise lowers
+  ``edge`` even where the edges are untouched; at one noise level the score rises only
+  if the edges themselves sharpen;
 * ``noise``: the noise level of the image (standard deviation on the [0, 1] scale,
   :func:`noise_level`); a restoration that raises AG by amplifying noise raises it too;
 * ``reblur``: the re-blur consistency (:func:`reblur_error`): the RMS difference, on the
@@ -42,10 +47,13 @@ from semgan_core import databar, images, kernels, metrics, noise
 #: The method name under which :func:`score_frames` scores the input itself.
 INPUT = "input"
 #: Columns of a :func:`score_frames` table, after ``frame``, ``source`` and ``method``.
-SCORES = ("ag", "con", "sf", "edge", "noise", "reblur")
+SCORES = ("ag", "con", "sf", "edge", "edge_matched", "noise", "reblur")
 #: :func:`edge_sharpness`: Gaussian sigma (pixels) of the smoothing, and the percentile.
 EDGE_SIGMA = 1.0
 EDGE_PERCENTILE = 99
+#: Seed of the white noise :func:`matched_edge_sharpness` adds (fixed, so that a score
+#: is a function of its two images).
+MATCH_SEED = 0
 #: Pixels left out at each border of the re-blur comparison (the PSF's reach and more).
 MARGIN = 8
 _MIN_SIDE = 2 * MARGIN + 16
@@ -117,6 +125,36 @@ def edge_sharpness(image) -> float:
     return float(255.0 * np.percentile(magnitude, EDGE_PERCENTILE))
 
 
+def matched_edge_sharpness(observed, restored) -> float:
+    """:func:`edge_sharpness` of a restoration at its input's noise level.
+
+    White Gaussian noise of standard deviation ``sqrt(n_in**2 - n_out**2)`` is added to
+    ``restored`` (``n``: :func:`noise_level` of each; seed :data:`MATCH_SEED`) before
+    the score is taken, so that input and restoration are compared at one noise level.
+    A restoration whose noise is at or above the input's is scored as it is; the input
+    scored against itself gets its own :func:`edge_sharpness`.
+
+    Parameters
+    ----------
+    observed, restored : ndarray, shape (H, W), float32 in [0, 1]
+        One shape, at least 32 pixels on each side.
+
+    Returns
+    -------
+    float
+        On 0-255 grey levels. Above ``edge_sharpness(observed)`` only if the restoration
+        sharpened the edges: a pure denoiser that leaves the edges as they are scores
+        about the input's value, where :func:`edge_sharpness` alone would fall by the
+        noise's share of the input's score.
+    """
+    observed, restored = _check_pair("matched_edge_sharpness", observed, restored)
+    missing = noise_level(observed) ** 2 - noise_level(restored) ** 2
+    if missing > 0:
+        restored = noise.add_noise(restored, noise.NoiseModel(read_sigma=float(np.sqrt(missing))),
+                                   rng=MATCH_SEED)
+    return edge_sharpness(restored)
+
+
 def _check_pair(func, observed, restored):
     observed = images.as_image(observed, name=f"{func}(observed)")
     restored = images.as_image(restored, name=f"{func}(restored)")
@@ -180,12 +218,13 @@ def score(observed, restored, psf=kernels.ASSUMED_PSF) -> dict[str, float]:
     Returns
     -------
     dict
-        ``ag``, ``con``, ``sf``, ``edge`` (0-255 grey levels), ``noise`` (of
-        ``restored``) and ``reblur``.
+        ``ag``, ``con``, ``sf``, ``edge``, ``edge_matched`` (0-255 grey levels),
+        ``noise`` (of ``restored``) and ``reblur``.
     """
     observed, restored = _check_pair("score", observed, restored)
     values = metrics.evaluate(None, restored)
     values["edge"] = edge_sharpness(restored)
+    values["edge_matched"] = matched_edge_sharpness(observed, restored)
     values["noise"] = noise_level(restored)
     values["reblur"] = reblur_error(observed, restored, psf)
     return values
@@ -309,7 +348,9 @@ def frame_factors(table) -> pd.DataFrame:
     """Per method and frame: the factors of noise and edge sharpness over the input's.
 
     The check that a restoration helps a real frame: its estimated noise does not rise
-    (``noise_factor <= 1``) while its strongest edges sharpen (``edge_factor > 1``).
+    (``noise_factor <= 1``) while its strongest edges sharpen at the input's noise level
+    (``edge_matched_factor > 1``, :func:`matched_edge_sharpness`). ``edge_factor``
+    compares the edges as they are, removed noise included.
 
     Parameters
     ----------
@@ -320,7 +361,8 @@ def frame_factors(table) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per method (the input left out) and frame: ``method``, ``frame``,
-        ``source``, ``noise_factor``, ``edge_factor`` and ``passes``.
+        ``source``, ``noise_factor``, ``edge_factor``, ``edge_matched_factor`` and
+        ``passes``.
     """
     base = table[table["method"] == INPUT].set_index("frame")
     rows = table[table["method"] != INPUT]
@@ -328,8 +370,10 @@ def frame_factors(table) -> pd.DataFrame:
     out = pd.DataFrame({"method": rows["method"].to_numpy(), "frame": rows["frame"].to_numpy(),
                         "source": rows["source"].to_numpy(),
                         "noise_factor": rows["noise"].to_numpy() / ref["noise"].to_numpy(),
-                        "edge_factor": rows["edge"].to_numpy() / ref["edge"].to_numpy()})
-    out["passes"] = (out["noise_factor"] <= 1) & (out["edge_factor"] > 1)
+                        "edge_factor": rows["edge"].to_numpy() / ref["edge"].to_numpy(),
+                        "edge_matched_factor": rows["edge_matched"].to_numpy()
+                        / ref["edge"].to_numpy()})
+    out["passes"] = (out["noise_factor"] <= 1) & (out["edge_matched_factor"] > 1)
     return out
 
 
@@ -339,17 +383,21 @@ def factor_summary(factors) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``method``, ``frames``, ``noise_median``, ``noise_min``, ``noise_max``,
-        ``edge_median``, ``edge_min``, ``edge_max``, ``noise_rises`` (frames where the
-        noise rises), ``passing`` (frames where it does not and the edges sharpen) and
-        ``failing`` (the other frames' names, comma-separated).
+        ``method``, ``frames``, ``noise_median``, ``noise_min``, ``noise_max``, the
+        same three of ``edge`` and of ``matched`` (the edge factors as they are and at
+        the input's noise level), ``noise_rises`` (frames where the noise rises),
+        ``passing`` (frames where it does not and the edges sharpen, :func:`frame_factors`)
+        and ``failing`` (the other frames' names, comma-separated).
     """
     out = []
     for method, rows in factors.groupby("method", sort=False):
-        n, e = rows["noise_factor"], rows["edge_factor"]
-        out.append({"method": method, "frames": len(rows), "noise_median": n.median(),
-                    "noise_min": n.min(), "noise_max": n.max(), "edge_median": e.median(),
-                    "edge_min": e.min(), "edge_max": e.max(),
+        spread = {}
+        for name, column in (("noise", "noise_factor"), ("edge", "edge_factor"),
+                             ("matched", "edge_matched_factor")):
+            spread.update({f"{name}_median": rows[column].median(),
+                           f"{name}_min": rows[column].min(), f"{name}_max": rows[column].max()})
+        n = rows["noise_factor"]
+        out.append({"method": method, "frames": len(rows), **spread,
                     "noise_rises": int((n > 1).sum()), "passing": int(rows["passes"].sum()),
                     "failing": ", ".join(rows.loc[~rows["passes"], "frame"])})
     return pd.DataFrame(out)

@@ -56,11 +56,13 @@ def _table():
     rows = []
     for frame, (ag_in, ag_out, noise_out) in {"a": (1.0, 2.0, 3.0), "b": (2.0, 3.0, 6.0)}.items():
         rows.append({"frame": frame, "source": "s", "method": "input", "ag": ag_in,
-                     "con": 1.0, "sf": 1.0, "edge": 10.0, "noise": 1.0, "reblur": 0.02,
+                     "con": 1.0, "sf": 1.0, "edge": 10.0, "edge_matched": 10.0,
+                     "noise": 1.0, "reblur": 0.02,
                      "seconds": 0.0})
         rows.append({"frame": frame, "source": "s", "method": "m", "ag": ag_out,
                      "con": 2, "sf": 2 if frame == "a" else 0.5,
-                     "edge": 12.0 if frame == "a" else 8.0, "noise": noise_out,
+                     "edge": 12.0 if frame == "a" else 8.0,
+                     "edge_matched": 12.0 if frame == "a" else 8.0, "noise": noise_out,
                      "reblur": 0.01, "seconds": 1.0})
     return pd.DataFrame(rows)
 
@@ -82,6 +84,11 @@ def test_verdict_lines_count_frames_and_compare_with_noise():
     assert "rises while the estimated noise does not on 0 of 2 frames" in line
     table.loc[table["method"] == "m", "noise"] = 1.0
     assert "does not on 1 of 2 frames" in realframes.verdict_lines(table, ["m"])[0]
+    # the count follows the edges at the input's noise level, not the edges as they are
+    table.loc[table["method"] == "m", "edge_matched"] = 11.0
+    line = realframes.verdict_lines(table, ["m"])[0]
+    assert "x1.00, and x1.10 at the input's noise level" in line
+    assert "does not on 2 of 2 frames" in line
 
 
 def test_noise_aware_wiener_amplifies_less_noise():
@@ -133,4 +140,10 @@ def test_frame_factors_script_scores_the_charging_slice(tmp_path, capsys):
     scores = {r["method"]: r for r in saved["scores"]}
     assert row["noise_factor"] == pytest.approx(scores["filter-unpaired-A"]["noise"]
                                                 / scores["input"]["noise"])
-    assert row["passes"] == (row["noise_factor"] <= 1 and row["edge_factor"] > 1)
+    assert row["edge_matched_factor"] == pytest.approx(
+        scores["filter-unpaired-A"]["edge_matched"] / scores["input"]["edge"])
+    assert row["passes"] == (row["noise_factor"] <= 1 and row["edge_matched_factor"] > 1)
+    # the filter amplifies the slice's noise: it fails, and the line says by how much
+    assert not row["passes"]
+    assert ("filter-unpaired-A fails on chafer_example_data (charging): noise x"
+            in printed and "at the input's noise level)" in printed)

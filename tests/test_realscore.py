@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from semgan_core import baselines, kernels, realscore, synth
 
@@ -62,8 +63,38 @@ def test_noise_level_follows_added_noise(sharp):
 
 def test_score_has_every_key(blurred):
     values = realscore.score(blurred, blurred)
-    assert list(values) == ["ag", "con", "sf", "edge", "noise", "reblur"]
+    assert list(values) == ["ag", "con", "sf", "edge", "edge_matched", "noise", "reblur"]
+    assert list(values) == list(realscore.SCORES)
     assert all(np.isfinite(v) and v >= 0 for v in values.values())
+    assert values["edge_matched"] == values["edge"]          # the input at its own noise
+
+
+def test_matched_edge_sharpness_tells_denoising_from_sharpening():
+    # one faint, wide-edged square in noise, as on a charging slice: the noise makes up a
+    # good share of the edge score
+    sharp = np.full((256, 256), 0.4, np.float32)
+    sharp[64:192, 64:192] = 0.5
+    blurred = ndimage.gaussian_filter(sharp, 3.0)
+    noisy = np.clip(blurred + np.random.default_rng(5).normal(0, 0.015, blurred.shape),
+                    0, 1).astype(np.float32)
+    before = realscore.edge_sharpness(noisy)
+    # a perfect denoiser leaves the edges as they were: the plain score falls by the
+    # noise's share, the matched one stays level
+    assert realscore.edge_sharpness(blurred) < 0.96 * before
+    assert realscore.matched_edge_sharpness(noisy, blurred) == pytest.approx(before, rel=0.03)
+    # deblurring raises it, smoothing lowers it
+    sharper = ndimage.gaussian_filter(sharp, 1.5)
+    assert realscore.matched_edge_sharpness(noisy, sharper) > 1.2 * before
+    smoothed = ndimage.gaussian_filter(noisy, 1.5)
+    assert realscore.matched_edge_sharpness(noisy, smoothed) < 0.95 * before
+    # a restoration noisier than its input is scored as it is, deterministically
+    louder = np.clip(noisy + np.random.default_rng(1).normal(0, 0.03, noisy.shape),
+                     0, 1).astype(np.float32)
+    assert realscore.matched_edge_sharpness(noisy, louder) == realscore.edge_sharpness(louder)
+    assert (realscore.matched_edge_sharpness(noisy, blurred)
+            == realscore.matched_edge_sharpness(noisy, blurred))
+    with pytest.raises(ValueError, match="matched_edge_sharpness: observed and restored"):
+        realscore.matched_edge_sharpness(noisy, noisy[:-1])
 
 
 def test_content_rows_finds_the_bar(blurred):
