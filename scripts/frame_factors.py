@@ -14,7 +14,8 @@ median and range over the frames of the estimated noise and of the edge sharpnes
 is, and at the input's noise level: :func:`semgan_core.realscore.matched_edge_sharpness`)
 as factors of the input's, the frames where the noise rises and those where it does not
 while the edges sharpen at the input's noise level
-(:func:`semgan_core.realscore.factor_summary`), then each failing frame. With ``--json`` it also writes every frame's scores and factors there (atomically).
+(:func:`semgan_core.realscore.factor_summary`), then each failing frame. With ``--json``
+it also writes every frame's scores and factors there (atomically).
 Without the shared real micrographs it stops with a one-line error.
 """
 
