@@ -148,7 +148,12 @@ def matched_edge_sharpness(observed, restored) -> float:
         noise's share of the input's score.
     """
     observed, restored = _check_pair("matched_edge_sharpness", observed, restored)
-    missing = noise_level(observed) ** 2 - noise_level(restored) ** 2
+    return _edge_at_noise(restored, noise_level(observed), noise_level(restored))
+
+
+def _edge_at_noise(restored, noise_in, noise_out):
+    """:func:`matched_edge_sharpness` given both noise levels (each estimated once)."""
+    missing = noise_in ** 2 - noise_out ** 2
     if missing > 0:
         restored = noise.add_noise(restored, noise.NoiseModel(read_sigma=float(np.sqrt(missing))),
                                    rng=MATCH_SEED)
@@ -223,9 +228,10 @@ def score(observed, restored, psf=kernels.ASSUMED_PSF) -> dict[str, float]:
     """
     observed, restored = _check_pair("score", observed, restored)
     values = metrics.evaluate(None, restored)
+    noise_out = noise_level(restored)
     values["edge"] = edge_sharpness(restored)
-    values["edge_matched"] = matched_edge_sharpness(observed, restored)
-    values["noise"] = noise_level(restored)
+    values["edge_matched"] = _edge_at_noise(restored, noise_level(observed), noise_out)
+    values["noise"] = noise_out
     values["reblur"] = reblur_error(observed, restored, psf)
     return values
 
