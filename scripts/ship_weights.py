@@ -70,6 +70,14 @@ def _data_row(data: dict) -> str:
 
 
 
+def _warm_start_row(start: dict) -> str:
+    """The card's description of the generator a fine-tune started from."""
+    time = (f", {start['wall_time_s'] / 60:.1f} min" if start.get("wall_time_s") else "")
+    return (f"the steps above continue a generator trained for {start.get('steps')} steps"
+            f"{time} on {_data_row(start.get('data') or {})} (the first training command; "
+            f"`--set init_generator` names its file)")
+
+
 def _rows(mapping) -> str:
     return "\n".join(f"| {k} | {v} |" for k, v in mapping.items())
 
@@ -87,7 +95,9 @@ def card(meta: dict, file_name: str, size_bytes: int, n_params: int) -> str:
         "training recipe": meta.get("recipe") or "-",
         "mode": meta["mode"],
         "data": _data_row(data),
-        "steps": t["steps"], "seed": t["seed"],
+        "steps": t["steps"],
+        **({"warm start": _warm_start_row(t["warm_start"])} if t.get("warm_start") else {}),
+        "seed": t["seed"],
         "training time": f"{t['wall_time_s'] / 60:.1f} min "
                          f"({t['seconds_per_step']:.3f} s/step)",
         "machine": t["machine"], "threads": t.get("threads"),
@@ -194,6 +204,9 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
         "versions": report["versions"], "final_losses": report["final_losses"],
         "config": cfg, "commands": {"data": args.data_command, "train": args.train_command},
     }
+    if cfg.get("init_generator"):
+        start = generators.read_metadata(cfg["init_generator"]).get("training", {})
+        training["warm_start"] = {k: start.get(k) for k in ("steps", "wall_time_s", "data")}
     return {"generator": generator, "mode": mode, "degradation": args.degradation,
             "recipe": trained.get("recipe"), "training": training}
 

@@ -166,6 +166,35 @@ def test_ship_weights_refuses_a_run_of_another_generator(generator_file):
         _ship_weights()._metadata(report, {}, args)
 
 
+def test_ship_weights_records_and_shows_the_warm_start(generator, tmp_path):
+    import argparse
+
+    pairs = {"kind": "restorer-pairs", "n_pairs": 6000, "size": 128, "data_dir": "data/A",
+             "degradation": "A", "degrader": "psf+fog", "fog": None, "p_sharp": 0.3,
+             "p_clean": 0.3, "strength": [0.1, 1.3], "scaling": "otf", "seed": 0}
+    meta = {"generator": "unet", "mode": "synthesized-pairs", "degradation": "A"}
+    start = generators.save_generator(generator, tmp_path / "start.keras", metadata={
+        **meta, "training": {"steps": 6000, "wall_time_s": 1656.0, "data": pairs}})
+    trained = generators.save_generator(generator, tmp_path / "G.keras", metadata=meta)
+    report = {"config": {"init_generator": str(start)}, "generator_path": str(trained),
+              "steps": 1200, "seed": 0, "total_wall_time_s": 600.0,
+              "seconds_per_step": 0.5, "versions": {}, "final_losses": {"total": 1.0}}
+    args = argparse.Namespace(kind="unet-restorer", run="RUN", degradation="A", note="",
+                              data_command="D", train_command="T")
+    ship_weights = _ship_weights()
+    shipped = ship_weights._metadata(report, {**pairs, "row_correlation": [0, 1]}, args)
+    assert shipped["training"]["warm_start"] == {"steps": 6000, "wall_time_s": 1656.0,
+                                                 "data": pairs}
+    text = ship_weights.card({**shipped, "name": "unet-restorer", "label": "L"}, "G.keras",
+                             1024, 10)
+    row = next(line for line in text.splitlines() if line.startswith("| warm start |"))
+    assert "continue a generator trained for 6000 steps, 27.6 min on `make_pair_dataset`" in row
+    assert "correlated" not in row                      # the start's data, not the fine-tune's
+    assert "| steps | 1200 |" in text
+    report["config"] = {}
+    assert "warm_start" not in ship_weights._metadata(report, pairs, args)["training"]
+
+
 def test_model_cards_are_rendered_from_the_metadata():
     ship_weights = _ship_weights()
     for name in generators.SHIPPED:
