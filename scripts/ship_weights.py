@@ -72,6 +72,9 @@ def _data_row(data: dict) -> str:
 
 def _warm_start_row(start: dict) -> str:
     """The card's description of the generator a fine-tune started from."""
+    if not start.get("steps"):
+        return (f"the steps above continue the generator {start.get('file')} (its training "
+                "was not recorded)")
     time = (f", {start['wall_time_s'] / 60:.1f} min" if start.get("wall_time_s") else "")
     return (f"the steps above continue a generator trained for {start.get('steps')} steps"
             f"{time} on {_data_row(start.get('data') or {})} (the first training command; "
@@ -205,8 +208,12 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
         "config": cfg, "commands": {"data": args.data_command, "train": args.train_command},
     }
     if cfg.get("init_generator"):
-        start = generators.read_metadata(cfg["init_generator"]).get("training", {})
-        training["warm_start"] = {k: start.get(k) for k in ("steps", "wall_time_s", "data")}
+        try:
+            start = generators.read_metadata(cfg["init_generator"]).get("training", {})
+        except (OSError, ValueError):              # moved, or a file without metadata
+            start = {}
+        training["warm_start"] = {"file": cfg["init_generator"],
+                                  **{k: start.get(k) for k in ("steps", "wall_time_s", "data")}}
     return {"generator": generator, "mode": mode, "degradation": args.degradation,
             "recipe": trained.get("recipe"), "training": training}
 

@@ -183,14 +183,19 @@ def test_ship_weights_records_and_shows_the_warm_start(generator, tmp_path):
                               data_command="D", train_command="T")
     ship_weights = _ship_weights()
     shipped = ship_weights._metadata(report, {**pairs, "row_correlation": [0, 1]}, args)
-    assert shipped["training"]["warm_start"] == {"steps": 6000, "wall_time_s": 1656.0,
-                                                 "data": pairs}
+    assert shipped["training"]["warm_start"] == {"file": str(start), "steps": 6000,
+                                                 "wall_time_s": 1656.0, "data": pairs}
     text = ship_weights.card({**shipped, "name": "unet-restorer", "label": "L"}, "G.keras",
                              1024, 10)
     row = next(line for line in text.splitlines() if line.startswith("| warm start |"))
     assert "continue a generator trained for 6000 steps, 27.6 min on `make_pair_dataset`" in row
     assert "correlated" not in row                      # the start's data, not the fine-tune's
     assert "| steps | 1200 |" in text
+    report["config"] = {"init_generator": str(tmp_path / "moved.keras")}
+    moved = ship_weights._metadata(report, pairs, args)["training"]["warm_start"]
+    assert ship_weights._warm_start_row(moved) == (
+        f"the steps above continue the generator {tmp_path / 'moved.keras'} (its training "
+        "was not recorded)")
     report["config"] = {}
     assert "warm_start" not in ship_weights._metadata(report, pairs, args)["training"]
 
