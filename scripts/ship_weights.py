@@ -69,7 +69,6 @@ def _data_row(data: dict) -> str:
             + f", seed {data.get('seed')}")
 
 
-
 def _warm_start_row(start: dict) -> str:
     """The card's description of the generator a fine-tune started from."""
     if not start.get("steps"):
