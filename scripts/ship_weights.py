@@ -58,6 +58,8 @@ def _data_row(data: dict) -> str:
             f"noise-free, "
             + (f"{data['p_fogless']} of the blurred ones without fog, "
                if data.get("p_fogless") else "")
+            + (f"fog depth growing as the blur strength to the power {data['fog_power']:g}, "
+               if data.get("fog_power", 1) != 1 else "")
             + (f"{data['p_low_contrast']} with the clear crop's contrast scaled by "
                f"{data['contrast'][0]:g}-{data['contrast'][1]:g}, "
                if data.get("p_low_contrast") else "")
@@ -193,7 +195,7 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     if manifest.get("kind") == "restorer-pairs":
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
                 "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "p_fogless",
-                "p_low_contrast", "contrast", "row_correlation", "strength", "scaling")
+                "fog_power", "p_low_contrast", "contrast", "row_correlation", "strength", "scaling")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

@@ -147,6 +147,7 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
     options = {key: value for key, value in (
         ("n_pairs", args.n_pairs), ("size", args.size), ("p_sharp", args.p_sharp),
         ("p_clean", args.p_clean), ("p_fogless", args.p_fogless),
+        ("fog_power", args.fog_power),
         ("p_low_contrast", args.p_low_contrast), ("contrast", args.contrast),
         ("row_correlation", args.row_correlation),
         ("strength", args.strength),
@@ -308,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--p-fogless", type=float, default=None, metavar="P",
                    help="with psf+fog: share of the blurred pairs made without fog, so a "
                    "light blur without haze is not dehazed (default 0)")
+    p.add_argument("--fog-power", type=float, default=None, metavar="GAMMA",
+                   help="with psf+fog: the fog's depth is the fitted one times the "
+                   "strength to this power, so at 3 a light blur comes with little fog "
+                   "and the full blur with the full fog (default 1)")
     p.add_argument("--p-low-contrast", type=float, default=None, metavar="P",
                    help="share of pairs whose clear crop has its contrast scaled down "
                    "(by a factor drawn from --contrast) before it is degraded, so a clean "

@@ -23,7 +23,9 @@ clear domain ``trainB``) this module
    alone and to restore a lighter blur without over-sharpening it. With the fog, a
    share of the blurred pairs can be left without it (``p_fogless``): the fog's depth
    grows with the strength, so otherwise every light blur comes with a little fog and
-   the restorer lifts a haze from light blurs that have none.
+   the restorer lifts a haze from light blurs that have none. The depth can also grow
+   as a power of the strength (``fog_power``), so that a light blur comes with almost
+   no fog while the full blur keeps the full fog.
 
 The restorer is then trained by the one trainer in paired mode, on that folder, with
 the settings :data:`SETTINGS`: the paper's multi-scale U-Net at reduced width, residual
@@ -72,6 +74,7 @@ SETTINGS = dict(recipe="paper", residual=True, width=0.25, image_size=128, batch
 P_SHARP = 0.3              # share of pairs without blur (input = clear crop + noise)
 P_CLEAN = 0.3              # share of pairs without noise
 P_FOGLESS = 0.0            # share of the blurred pairs left without fog ('psf+fog')
+FOG_POWER = 1.0            # the fog's optical depth grows as strength ** FOG_POWER
 P_LOW_CONTRAST = 0.0       # share of pairs whose clear crop has its contrast scaled down
 CONTRAST = (0.25, 1.0)     # range of that contrast factor, uniform
 ROW_CORRELATION = (0.0, 0.0)   # range of the noise's correlation along rows (px), uniform
@@ -139,10 +142,10 @@ def synthesize_pair(clear, degraded, *, strength, sigma, row_correlation=0.0, rn
     return noise.add_noise(mixed, model, rng=rng)
 
 
-def _degrader(data_dir, degrader, rng, n_fit):
+def _degrader(data_dir, degrader, rng, n_fit, fog_power=FOG_POWER):
     """``(degrade(image, strength, fog=True) -> image, description, blurred sample)``
-    for ``degrader``: 'psf', 'psf+fog' (the strength scales the blur's transfer function
-    and the fog's depth; ``fog=False`` leaves the fog out) or a clear -> blurred
+    for ``degrader``: 'psf', 'psf+fog' (the strength scales the blur's transfer function,
+    and its power ``fog_power`` the fog's depth; ``fog=False`` leaves the fog out) or a clear -> blurred
     generator file (the strength and ``fog`` are ignored: the full degradation)."""
     if str(degrader) not in DEGRADERS:
         from semgan_core import generators          # TensorFlow only when needed
@@ -171,7 +174,8 @@ def _degrader(data_dir, degrader, rng, n_fit):
         if high == 0 or strength == 0 or not fog:
             return blurred_image
         return fogfit.apply_fog(blurred_image, airlight=fit["airlight"],
-                                tau=strength * float(rng.uniform(low, high)), rng=rng)
+                                tau=strength ** fog_power * float(rng.uniform(low, high)),
+                                rng=rng)
     return apply, description, blurred
 
 
@@ -199,7 +203,8 @@ def _crop(image, box, flip, rot):
 
 def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                       extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN,
-                      p_fogless=P_FOGLESS, p_low_contrast=P_LOW_CONTRAST,
+                      p_fogless=P_FOGLESS, fog_power=FOG_POWER,
+                      p_low_contrast=P_LOW_CONTRAST,
                       contrast=CONTRAST, row_correlation=ROW_CORRELATION,
                       strength=STRENGTH, scaling=None, n_fit=300, seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
@@ -235,6 +240,13 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         degradation the fog's depth grows with the blur's strength, so without such
         pairs a lightly blurred image always comes with a little fog, and the restorer
         lifts a haze from lightly blurred images that have none.
+    fog_power : float
+        The fog's optical depth is the fitted one times ``s ** fog_power`` (> 0; only
+        with ``degrader='psf+fog'`` and ``scaling='otf'`` when not 1). At 1 it grows as
+        the blur's strength; at 3 a blur of strength 0.36 (Gaussian sigma 0.6 where the
+        fitted blur's is 1) comes with a twentieth of the full fog's depth instead of a
+        third, so a light blur is rarely fogged and the restorer learns to leave the
+        contrast of a lightly blurred image as it is, while the full blur keeps its full fog.
     p_low_contrast : float
         Share of all pairs, in [0, 1], whose clear crop has its contrast scaled down
         about the crop's mean, ``m + k (c - m)`` with ``k`` drawn uniformly from
@@ -292,6 +304,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     for name, value in (("p_sharp", p_sharp), ("p_clean", p_clean), ("p_fogless", p_fogless),
                         ("p_low_contrast", p_low_contrast)):
         checks.check_number(func, name, value, low=0, high=1)
+    fog_power = checks.check_number(func, "fog_power", fog_power, low=0, strict=True)
     k_low, k_high = (checks.check_number(func, "contrast", v, low=0, high=1) for v in contrast)
     c_low, c_high = (checks.check_number(func, "row_correlation", v, low=0)
                      for v in row_correlation)
@@ -314,6 +327,9 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     if p_fogless and (str(degrader) != "psf+fog" or scaling != "otf"):
         raise ValueError(f"{func}: p_fogless needs degrader 'psf+fog' with scaling 'otf', "
                          f"got degrader {str(degrader)!r}, scaling {scaling!r}")
+    if fog_power != 1 and (str(degrader) != "psf+fog" or scaling != "otf"):
+        raise ValueError(f"{func}: fog_power needs degrader 'psf+fog' with scaling 'otf', "
+                         f"got degrader {str(degrader)!r}, scaling {scaling!r}")
     data_dir, out = Path(data_dir), Path(out)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{func}: dataset {str(data_dir)!r} is not a folder")
@@ -331,7 +347,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         pools.append(datasets.list_images(folder) if folder.is_dir() else [])
         if not pools[-1]:
             raise FileNotFoundError(f"{func}: {str(folder)!r} holds no images")
-    degrade, description, blurred = _degrader(data_dir, degrader, rng, n_fit)
+    degrade, description, blurred = _degrader(data_dir, degrader, rng, n_fit, fog_power)
     if blurred is None:
         blurred = _sample(data_dir / "trainA", n_fit, rng)
     levels = blurfit.noise_levels(blurred)
@@ -387,6 +403,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                 "data_dir": str(data_dir), "size": size,
                 "n_pairs": n_pairs, "extra_clear": [str(d) for d in extra_clear],
                 "p_sharp": p_sharp, "p_clean": p_clean, "p_fogless": p_fogless,
+                "fog_power": fog_power,
                 "p_low_contrast": p_low_contrast, "contrast": [k_low, k_high],
                 "row_correlation": [c_low, c_high],
                 "strength": [low, high],

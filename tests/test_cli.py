@@ -347,8 +347,8 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
     assert (args.degrader, args.seed, args.extra_clear) == ("psf", defaults["seed"], [])
     # unset options are left to the library; the help states its defaults
     assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.p_fogless,
-            args.p_low_contrast, args.contrast, args.row_correlation, args.strength,
-            args.scaling) == (None,) * 10
+            args.fog_power, args.p_low_contrast, args.contrast, args.row_correlation,
+            args.strength, args.scaling) == (None,) * 11
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["make-pairs", "--help"])
     assert exit_info.value.code == 0
@@ -359,6 +359,7 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
                  f"made without fog, so a light blur without haze is not dehazed (default "
                  f"{restorer.P_FOGLESS:g})",
                  f"(default {restorer.STRENGTH[0]} {restorer.STRENGTH[1]})",
+                 f"and the full blur with the full fog (default {restorer.FOG_POWER:g})",
                  f"not taken for a fogged one (default {restorer.P_LOW_CONTRAST:g})",
                  f"(default {restorer.CONTRAST[0]:g} {restorer.CONTRAST[1]:g})",
                  f"along the scan line (default {restorer.ROW_CORRELATION[0]:g} "
@@ -372,7 +373,8 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     code = ("import sys; from semgan_core import cli; "
             f"status = cli.main(['make-pairs', {str(tiny_unpaired)!r}, '--out', "
             f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128', "
-            "'--p-fogless', '0.5', '--p-low-contrast', '0.4', '--contrast', '0.5', '0.7', '--row-correlation', '0', '1']); "
+            "'--p-fogless', '0.5', '--fog-power', '3', '--p-low-contrast', '0.4', '--contrast', '0.5', "
+            "'0.7', '--row-correlation', '0', '1']); "
             "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(status)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -381,7 +383,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     summary, imported = proc.stdout.strip().splitlines()
     assert imported == "tensorflow imported: False"
     fog = _manifest(out)["fog"]
-    assert _manifest(out)["p_fogless"] == 0.5
+    assert (_manifest(out)["p_fogless"], _manifest(out)["fog_power"]) == (0.5, 3)
     assert (_manifest(out)["p_low_contrast"], _manifest(out)["contrast"]) == (0.4, [0.5, 0.7])
     assert _manifest(out)["row_correlation"] == [0.0, 1.0]
     assert (f"degrader psf+fog; fitted fog: airlight {fog['airlight']:.2f}, "

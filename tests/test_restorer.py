@@ -193,6 +193,25 @@ def test_make_pair_dataset_scales_the_fitted_fog_with_the_strength(foggy, tmp_pa
     assert fog[1] > 0.05 and 0 <= fog[0.2] < 0.5 * fog[1]
 
 
+def test_make_pair_dataset_fog_power_thins_the_fog_of_light_blurs_only(foggy, tmp_path):
+    # the fog's lift of the dark floor beyond the blur's, at the full strength and at
+    # 0.36 (a Gaussian sigma 0.6 where the fitted one is 1): the power 3 leaves the
+    # full-strength fog as it is and takes most of the light blur's fog away
+    lifts = {}
+    for degrader, power in (("psf", 1), ("psf+fog", 1), ("psf+fog", 3)):
+        for s in (1, 0.36):
+            folder = tmp_path / f"{degrader}-{power}-{s}"
+            manifest = restorer.make_pair_dataset(
+                foggy, folder, degrader=degrader, strength=(s, s), n_pairs=8, n_fit=16,
+                p_sharp=0, p_clean=1, **({"fog_power": power} if power != 1 else {}))
+            assert manifest["fog_power"] == power
+            lifts[degrader, power, s] = _floor_lifts(folder).mean()
+    fog = {(p, s): lifts["psf+fog", p, s] - lifts["psf", 1, s] for p in (1, 3) for s in (1, .36)}
+    assert fog[1, 1] > 0.05 and abs(fog[3, 1] - fog[1, 1]) < 1e-6
+    assert fog[1, .36] > 0.15 * fog[1, 1]                # 1 - exp(-0.36 tau) of it
+    assert 0 <= fog[3, .36] < 0.4 * fog[1, .36]          # 1 - exp(-0.047 tau)
+
+
 def test_make_pair_dataset_leaves_the_fogless_share_without_fog(foggy, tmp_path):
     folder = tmp_path / "mixed"
     manifest = restorer.make_pair_dataset(foggy, folder, degrader="psf+fog", p_fogless=0.5,
@@ -293,6 +312,8 @@ def test_make_pair_dataset_correlates_the_noise_along_rows_or_columns(unpaired, 
     (dict(p_fogless=-0.1), "p_fogless must be"),
     (dict(p_fogless=0.3), r"p_fogless needs degrader 'psf\+fog' with scaling 'otf'"),
     (dict(p_fogless=0.3, degrader="psf+fog", scaling="mix"), "p_fogless needs degrader"),
+    (dict(fog_power=0), "fog_power must be"),
+    (dict(fog_power=3), r"fog_power needs degrader 'psf\+fog' with scaling 'otf'"),
     (dict(size=100), "size"),
     (dict(p_sharp=1.5), "p_sharp must be"),
     (dict(strength=(1.2, 0.3)), r"strength must be a range \(low, high\)"),
