@@ -25,7 +25,8 @@ clear domain ``trainB``) this module
    grows with the strength, so otherwise every light blur comes with a little fog and
    the restorer lifts a haze from light blurs that have none. The depth can also grow
    as a power of the strength (``fog_power``), so that a light blur comes with almost
-   no fog while the full blur keeps the full fog.
+   no fog while the full blur keeps the full fog (an option; the shipped models do not
+   use it).
 
 The restorer is then trained by the one trainer in paired mode, on that folder, with
 the settings :data:`SETTINGS`: the paper's multi-scale U-Net at reduced width, residual
@@ -245,8 +246,9 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         with ``degrader='psf+fog'`` and ``scaling='otf'`` when not 1). At 1 it grows as
         the blur's strength; at 3 a blur of strength 0.36 (Gaussian sigma 0.6 where the
         fitted blur's is 1) comes with a twentieth of the full fog's depth instead of a
-        third, so a light blur is rarely fogged and the restorer learns to leave the
-        contrast of a lightly blurred image as it is, while the full blur keeps its full fog.
+        third, while the full blur keeps its full fog. (On the book's validation crops
+        this did not stop the B and C restorers from stretching clean low-contrast
+        crops: the reproduction notes give the numbers.)
     p_low_contrast : float
         Share of all pairs, in [0, 1], whose clear crop has its contrast scaled down
         about the crop's mean, ``m + k (c - m)`` with ``k`` drawn uniformly from
