@@ -59,7 +59,7 @@ def _data_row(data: dict) -> str:
             + (f"{data['p_fogless']} of the blurred ones without fog, "
                if data.get("p_fogless") else "")
             + (f"fog depth growing as the blur strength to the power {data['fog_power']:g}, "
-               if data.get("fog_power", 1) != 1 else "")
+               if data.get("fog_power") not in (None, 1) else "")
             + (f"{data['p_low_contrast']} with the clear crop's contrast scaled by "
                f"{data['contrast'][0]:g}-{data['contrast'][1]:g}, "
                if data.get("p_low_contrast") else "")

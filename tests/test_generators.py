@@ -223,8 +223,9 @@ def test_model_card_data_row_names_the_pair_synthesis():
     row = _ship_weights()._data_row({**data, "p_fogless": 0.6})
     assert "0.3 noise-free, 0.6 of the blurred ones without fog, blur strength" in row
     assert "contrast" not in row
-    assert "power" not in row and "power" not in _ship_weights()._data_row(
-        {**data, "fog_power": 1.0})
+    # a manifest from before the option (None) or with its default (1) names no power
+    assert "power" not in row and all("power" not in _ship_weights()._data_row(
+        {**data, "fog_power": power}) for power in (None, 1.0))
     row = _ship_weights()._data_row({**data, "p_fogless": 0.5, "fog_power": 3.0})
     assert ("0.5 of the blurred ones without fog, fog depth growing as the blur strength "
             "to the power 3, blur strength") in row
