@@ -61,7 +61,8 @@ def _data_row(data: dict) -> str:
             + (f"fog depth growing as the blur strength to the power {data['fog_power']:g}, "
                if data.get("fog_power") not in (None, 1) else "")
             + (f"{data['p_low_contrast']} with the clear crop's contrast scaled by "
-               f"{data['contrast'][0]:g}-{data['contrast'][1]:g}, "
+               f"{data['contrast'][0]:g}-{data['contrast'][1]:g}"
+               + (" (never fogged)" if data.get("low_contrast_fog") is False else "") + ", "
                if data.get("p_low_contrast") else "")
             + (f"noise correlated along rows or columns over {data['row_correlation'][0]:g}-"
                f"{data['row_correlation'][1]:g} px, "
@@ -195,7 +196,8 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
     if manifest.get("kind") == "restorer-pairs":
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
                 "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "p_fogless",
-                "fog_power", "p_low_contrast", "contrast", "row_correlation", "strength", "scaling")
+                "fog_power", "p_low_contrast", "contrast", "low_contrast_fog",
+                "row_correlation", "strength", "scaling")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

@@ -149,6 +149,7 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
         ("p_clean", args.p_clean), ("p_fogless", args.p_fogless),
         ("fog_power", args.fog_power),
         ("p_low_contrast", args.p_low_contrast), ("contrast", args.contrast),
+        ("low_contrast_fog", False if args.low_contrast_fogless else None),
         ("row_correlation", args.row_correlation),
         ("strength", args.strength),
         ("scaling", args.scaling))
@@ -319,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "low-contrast image is not taken for a fogged one (default 0)")
     p.add_argument("--contrast", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="range of that contrast factor, in (0, 1] (default 0.25 1)")
+    p.add_argument("--low-contrast-fogless", action="store_true",
+                   help="with psf+fog and --p-low-contrast: never fog the low-contrast "
+                   "share, so a flat crop that the fog has not brightened is left at its "
+                   "grey levels (default: fogged like the other pairs)")
     p.add_argument("--row-correlation", type=float, nargs=2, default=None,
                    metavar=("LOW", "HIGH"),
                    help="range, in pixels, of the noise's correlation along the rows (the "

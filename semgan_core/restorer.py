@@ -78,6 +78,7 @@ P_FOGLESS = 0.0            # share of the blurred pairs left without fog ('psf+f
 FOG_POWER = 1.0            # the fog's optical depth grows as strength ** FOG_POWER
 P_LOW_CONTRAST = 0.0       # share of pairs whose clear crop has its contrast scaled down
 CONTRAST = (0.25, 1.0)     # range of that contrast factor, uniform
+LOW_CONTRAST_FOG = True    # the low-contrast share is fogged like the other pairs
 ROW_CORRELATION = (0.0, 0.0)   # range of the noise's correlation along rows (px), uniform
 STRENGTH = (0.1, 1.3)      # blur strength s of the other pairs, uniform
 #: How the strength acts: 'otf' scales the fitted blur (``|H| ** s``) and fog depth,
@@ -205,8 +206,8 @@ def _crop(image, box, flip, rot):
 def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                       extra_clear=(), p_sharp=P_SHARP, p_clean=P_CLEAN,
                       p_fogless=P_FOGLESS, fog_power=FOG_POWER,
-                      p_low_contrast=P_LOW_CONTRAST,
-                      contrast=CONTRAST, row_correlation=ROW_CORRELATION,
+                      p_low_contrast=P_LOW_CONTRAST, contrast=CONTRAST,
+                      low_contrast_fog=LOW_CONTRAST_FOG, row_correlation=ROW_CORRELATION,
                       strength=STRENGTH, scaling=None, n_fit=300, seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
 
@@ -258,6 +259,12 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         whose contrast is low; these pairs show it that such crops exist.
     contrast : (float, float)
         Range of ``k``, within (0, 1].
+    low_contrast_fog : bool
+        Whether the low-contrast share is fogged like the other blurred pairs (True) or
+        never (False; only with ``degrader='psf+fog'``, ``scaling='otf'`` and
+        ``p_low_contrast`` above 0). The fog brightens a crop towards the airlight as it
+        flattens it, so a crop that is flat but not brightened is, in these pairs, one
+        that is flat on its own, and the restorer learns to leave its grey levels alone.
     row_correlation : (float, float)
         Range, in pixels, of the noise's correlation along rows
         (:class:`semgan_core.noise.NoiseModel`), drawn uniformly for each pair. Real
@@ -329,6 +336,12 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     if p_fogless and (str(degrader) != "psf+fog" or scaling != "otf"):
         raise ValueError(f"{func}: p_fogless needs degrader 'psf+fog' with scaling 'otf', "
                          f"got degrader {str(degrader)!r}, scaling {scaling!r}")
+    if not low_contrast_fog and (str(degrader) != "psf+fog" or scaling != "otf"
+                                 or not p_low_contrast):
+        raise ValueError(f"{func}: low_contrast_fog=False needs degrader 'psf+fog' with "
+                         f"scaling 'otf' and p_low_contrast above 0, got degrader "
+                         f"{str(degrader)!r}, scaling {scaling!r}, p_low_contrast "
+                         f"{p_low_contrast!r}")
     if fog_power != 1 and (str(degrader) != "psf+fog" or scaling != "otf"):
         raise ValueError(f"{func}: fog_power needs degrader 'psf+fog' with scaling 'otf', "
                          f"got degrader {str(degrader)!r}, scaling {scaling!r}")
@@ -373,6 +386,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         k_contrast = 1.0
         if p_low_contrast and rng.random() < p_low_contrast:     # no draw when 0
             k_contrast = float(rng.uniform(k_low, k_high))
+            fog = fog and low_contrast_fog
             y, x = box[:2]
             mean = float(full[y:y + size, x:x + size].mean())
             full = (mean + k_contrast * (full - mean)).astype(np.float32)
@@ -393,7 +407,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         images.write_image(tmp / folder / name, noisy)
         images.write_image(tmp / f"{folder}_gt" / name, clear)
         records[name] = {"source": str(path), "strength": s, "sigma": sigma}
-        if p_fogless:
+        if p_fogless or not low_contrast_fog:
             records[name]["fog"] = fog
         if p_low_contrast:
             records[name]["contrast"] = k_contrast
@@ -407,6 +421,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                 "p_sharp": p_sharp, "p_clean": p_clean, "p_fogless": p_fogless,
                 "fog_power": fog_power,
                 "p_low_contrast": p_low_contrast, "contrast": [k_low, k_high],
+                "low_contrast_fog": bool(low_contrast_fog),
                 "row_correlation": [c_low, c_high],
                 "strength": [low, high],
                 "scaling": scaling,

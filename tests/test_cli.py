@@ -349,6 +349,7 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
     assert (args.n_pairs, args.size, args.p_sharp, args.p_clean, args.p_fogless,
             args.fog_power, args.p_low_contrast, args.contrast, args.row_correlation,
             args.strength, args.scaling) == (None,) * 11
+    assert args.low_contrast_fogless is False and defaults["low_contrast_fog"] is True
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["make-pairs", "--help"])
     assert exit_info.value.code == 0
@@ -362,6 +363,7 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
                  f"and the full blur with the full fog (default {restorer.FOG_POWER:g})",
                  f"not taken for a fogged one (default {restorer.P_LOW_CONTRAST:g})",
                  f"(default {restorer.CONTRAST[0]:g} {restorer.CONTRAST[1]:g})",
+                 "grey levels (default: fogged like the other pairs)",
                  f"along the scan line (default {restorer.ROW_CORRELATION[0]:g} "
                  f"{restorer.ROW_CORRELATION[1]:g}: white noise)",
                  "train --paired", "clear images", "unpaired blurred images"):
@@ -374,7 +376,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
             f"status = cli.main(['make-pairs', {str(tiny_unpaired)!r}, '--out', "
             f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128', "
             "'--p-fogless', '0.5', '--fog-power', '3', '--p-low-contrast', '0.4', '--contrast', '0.5', "
-            "'0.7', '--row-correlation', '0', '1']); "
+            "'0.7', '--low-contrast-fogless', '--row-correlation', '0', '1']); "
             "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(status)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -385,6 +387,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     fog = _manifest(out)["fog"]
     assert (_manifest(out)["p_fogless"], _manifest(out)["fog_power"]) == (0.5, 3)
     assert (_manifest(out)["p_low_contrast"], _manifest(out)["contrast"]) == (0.4, [0.5, 0.7])
+    assert _manifest(out)["low_contrast_fog"] is False
     assert _manifest(out)["row_correlation"] == [0.0, 1.0]
     assert (f"degrader psf+fog; fitted fog: airlight {fog['airlight']:.2f}, "
             f"tau {fog['tau'][0]:g}-{fog['tau'][1]:g}; noise level median") in summary

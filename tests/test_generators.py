@@ -233,6 +233,12 @@ def test_model_card_data_row_names_the_pair_synthesis():
                                      "contrast": [0.25, 1.0]})
     assert ("0.5 of the blurred ones without fog, 0.3 with the clear crop's contrast "
             "scaled by 0.25-1, blur strength") in row
+    assert "never fogged" not in row and "never fogged" not in _ship_weights()._data_row(
+        {**data, "p_low_contrast": 0.3, "contrast": [0.25, 1.0], "low_contrast_fog": True})
+    row = _ship_weights()._data_row({**data, "p_low_contrast": 0.5, "contrast": [0.15, 1.0],
+                                     "low_contrast_fog": False})
+    assert ("0.5 with the clear crop's contrast scaled by 0.15-1 (never fogged), blur "
+            "strength") in row
     assert "correlated" not in row
     row = _ship_weights()._data_row({**data, "row_correlation": [0.0, 1.5]})
     assert ("0.3 noise-free, noise correlated along rows or columns over 0-1.5 px, blur "
