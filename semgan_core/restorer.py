@@ -266,7 +266,8 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         flattens it, so a crop that is flat but not brightened is, in these pairs, one
         that is flat on its own, and the restorer is to leave its grey levels alone. (On
         the book's validation crops the B and C restorers fine-tuned so stretched flat
-        crops more, not less: the reproduction notes give the numbers.)
+        crops more than those fine-tuned with the share fogged: the reproduction notes
+        give the numbers.)
     row_correlation : (float, float)
         Range, in pixels, of the noise's correlation along rows
         (:class:`semgan_core.noise.NoiseModel`), drawn uniformly for each pair. Real
