@@ -62,6 +62,7 @@ class Config:
     residual: bool = False          # U-Net: G(x) = x + U-Net(x), output layer zero-initialised
     wiener_psf: str = ""            # U-Net: JSON/.npy PSF; Wiener-filtered copies as inputs
     noise_map: bool = False         # U-Net: the input's estimated noise level as an input
+    contrast_residual: float = 0.0  # U-Net: residual times the input's std / this (0: off)
     filter_size: int = 15           # filter recipe: side of the learned filter (odd)
     filter_gain: float = 10.0       # filter recipe: its learning-rate multiplier
     tone: str = "mean"              # filter recipe: tone field "mean", "mean+spread", "none"
@@ -127,7 +128,7 @@ class Config:
 SECTIONS: dict[str, tuple[str, ...]] = {
     "run": ("profile", "seed", "recipe"),
     "networks": ("image_size", "width", "bottleneck_norm", "residual", "wiener_psf",
-                 "noise_map", "filter_size", "filter_gain", "tone", "disc_norm",
+                 "noise_map", "contrast_residual", "filter_size", "filter_gain", "tone", "disc_norm",
                  "disc_input"),
     "paper_losses": ("lambda_adv", "lambda_cycle", "lambda_identity", "gamma_edge",
                      "edge_operator", "edge_reference"),
@@ -153,7 +154,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 #: Options only one recipe's generator or loss terms read: another recipe refuses them.
 RECIPE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "paper": ("bottleneck_norm", "residual", "wiener_psf", "noise_map"),
+    "paper": ("bottleneck_norm", "residual", "wiener_psf", "noise_map", "contrast_residual"),
     "filter": ("filter_size", "filter_gain", "tone", "lambda_spectral", "spectral_target",
                "spectral_cap", "lambda_histogram"),
 }
@@ -186,7 +187,7 @@ _CHOICES = {
 # upper bounds are sanity limits: a value beyond them is a typo, not a setting.
 _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "seed": (0, None, False), "image_size": (checks.SIZE_MULTIPLE, 8192, False),
-    "width": (0, 16, True), "filter_size": (1, 255, False), "filter_gain": (0, 1e4, True),
+    "width": (0, 16, True), "contrast_residual": (0, 10, False), "filter_size": (1, 255, False), "filter_gain": (0, 1e4, True),
     "lambda_adv": (0, 1e4, False), "lambda_cycle": (0, 1e4, False),
     "lambda_identity": (0, 1e4, False), "gamma_edge": (0, 1e4, False),
     "lambda_spectral": (0, 1e4, False), "spectral_cap": (1, 1e6, True),
@@ -339,6 +340,9 @@ def _check_together(cfg: Config) -> None:
         if value not in (getattr(Config, key), neutral[key]):
             raise ValueError(f"get_config: {key}={value!r} would be ignored ({why}); "
                              f"leave it at {getattr(Config, key)!r}")
+    if cfg.contrast_residual and not cfg.residual:
+        raise ValueError(f"get_config: contrast_residual={cfg.contrast_residual!r} scales the "
+                         f"residual of residual=True; set residual=True or leave it at 0.0")
 
 
 def _coerce(key: str, value: Any, kind: type) -> Any:

@@ -47,7 +47,7 @@ MODEL_NAMES = {
 LAYER_CLASSES = frozenset({
     "Functional", "InputLayer", "InputSizeCheck", "MultiBlock", "Conv2D", "Conv2DTranspose",
     "GroupNormalization", "LeakyReLU", "Concatenate", "Add", "LearnedFilter", "ToneField",
-    "NoiseLevelMap",
+    "NoiseLevelMap", "ContrastGain",
 })
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 #: Shipped model name -> file in :data:`WEIGHTS_DIR`.

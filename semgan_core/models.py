@@ -143,6 +143,45 @@ class NoiseLevelMap(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="semgan")
+class ContrastGain(layers.Layer):
+    """Scale a residual by its input's contrast: ``r * std(x) / reference``.
+
+    Called on ``[image, residual]`` (both (N, H, W, 1)); the standard deviation is taken
+    over each image of the batch (each tile in tiled inference: the extent the U-Net's
+    instance norms see), ``sqrt(var + epsilon ** 2)``. No weights.
+
+    Why: the U-Net's first convolution is linear and followed by instance norm, so its
+    features do not change when the input's contrast is scaled about its mean, and
+    neither does ``U-Net(x)``. A residual ``x + U-Net(x)`` then adds a correction of the
+    size learnt on crops of typical contrast to a flat crop as well, and sharpens (or
+    stretches) it too much. Times the input's own standard deviation the correction
+    scales with the contrast, as the blur's does; ``reference`` (model range) is the
+    typical crop's, so a generator trained without the gain starts from the same
+    output on such crops.
+    """
+
+    def __init__(self, reference=0.25, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.reference = checks.check_number("ContrastGain", "reference", reference,
+                                             low=0, strict=True)
+        self.epsilon = checks.check_number("ContrastGain", "epsilon", epsilon, low=0)
+
+    def call(self, inputs):
+        image, residual = inputs
+        ops = keras.ops
+        var = ops.var(ops.cast(image, "float32"), axis=(1, 2, 3), keepdims=True)
+        gain = ops.sqrt(var + self.epsilon ** 2) / self.reference
+        return residual * ops.cast(gain, residual.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "reference": self.reference,
+                "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="semgan")
 class MultiBlock(layers.Layer):
     """Multi-scale residual block (paper Fig. 1b inset).
 

@@ -43,6 +43,11 @@ def build_unet(cfg: config.Config, name: str) -> keras.Model:
     constant map (:class:`semgan_core.models.NoiseLevelMap`, Immerkaer's estimator
     computed in the graph, per image or tile).
 
+    With ``cfg.contrast_residual`` (> 0) the residual is scaled by the input's standard
+    deviation over that reference (:class:`semgan_core.models.ContrastGain`): ``x +
+    std(x) / ref * U-Net(x)``, so the correction follows the input's contrast, which the
+    U-Net's instance norms hide from it.
+
     The residual output is not clipped to [-1, 1] (``images.from_model_range`` clips).
     """
     extra = (len(WIENER_BALANCES) if cfg.wiener_psf else 0) + int(cfg.noise_map)
@@ -70,6 +75,8 @@ def build_unet(cfg: config.Config, name: str) -> keras.Model:
         features = keras.layers.Concatenate(name="with_noise_level")(
             [features, models.NoiseLevelMap(name="noise_level")(image)])
     out = unet(features)
+    if cfg.contrast_residual:
+        out = models.ContrastGain(cfg.contrast_residual, name="contrast_gain")([image, out])
     if cfg.residual:
         out = keras.layers.Add(name="residual")([image, out])
     return keras.Model(image, out, name=name)

@@ -36,7 +36,12 @@ plus 1 - SSIM, no L1. L1 weighs a crop by the size of its error, so the crops th
 little restoring (sharp, lightly blurred) count little and the network sharpens them as
 it sharpens the rest; in decibels every crop counts alike. The exact ``make-dataset``,
 ``make-pairs`` and ``train`` commands of each shipped model are in its model card
-(:func:`train_overrides` gives the ``--set`` list). For degradations with fog
+(:func:`train_overrides` gives the ``--set`` list; the B and C models' fine-tunes add
+``contrast_residual=0.25``, :class:`semgan_core.models.ContrastGain`: the U-Net's instance
+norms hide the input's contrast from it, so its correction was as large on a flat crop
+as on a crop of typical contrast, and flat crops were sharpened and stretched too much;
+times the input's standard deviation the correction follows the contrast). For
+degradations with fog
 (B, C) the ``'psf+fog'`` degrader also fits eq. 18's fog; a clear -> blurred generator
 (the filter recipe's ``generator_F.keras``) can stand in for any degradation.
 

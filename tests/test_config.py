@@ -208,6 +208,21 @@ def test_wiener_psf_is_a_paper_network_option():
     assert config.get_config("smoke", wiener_psf="").recipe == "filter"   # neutral value
 
 
+def test_contrast_residual_is_a_paper_option_that_needs_the_residual():
+    assert config.Config().contrast_residual == 0.0
+    assert "contrast_residual" in config.SECTIONS["networks"]
+    assert "contrast_residual" in config.RECIPE_OPTIONS["paper"]
+    cfg = config.get_config("smoke", recipe="paper", residual=True, contrast_residual="0.25")
+    assert cfg.contrast_residual == 0.25
+    with pytest.raises(ValueError, match=r"get_config: contrast_residual=0.25 scales the "
+                                         r"residual of residual=True"):
+        config.get_config("smoke", recipe="paper", contrast_residual=0.25)
+    with pytest.raises(ValueError, match=r"contrast_residual=0.25 would be ignored"):
+        config.get_config("smoke", recipe="filter", contrast_residual=0.25)
+    with pytest.raises(ValueError, match=r"contrast_residual=-1.0 must be"):
+        config.get_config("smoke", recipe="paper", residual=True, contrast_residual=-1)
+
+
 def test_noise_map_and_paired_ssim_are_options_with_neutral_defaults():
     assert config.Config().noise_map is False and config.Config().paired_ssim == 1.0
     assert "noise_map" in config.SECTIONS["networks"]

@@ -332,3 +332,65 @@ def test_unet_with_a_noise_level_map_starts_as_the_identity_and_round_trips(tmp_
     features = keras.Model(model.input, model.get_layer("with_noise_level").output)
     a, b = features(x).numpy(), features(noisier.astype(np.float32)).numpy()
     assert a[..., 3].max() < b[..., 3].min()
+
+
+def test_contrast_gain_scales_the_residual_by_each_images_standard_deviation():
+    rng = np.random.default_rng(9)
+    image = rng.uniform(-1, 1, (2, 16, 16, 1)).astype(np.float32)
+    image[1] = 0.1 * image[1] + 0.3                       # a flat second image
+    residual = rng.normal(0, 0.1, image.shape).astype(np.float32)
+    layer = models.ContrastGain(reference=0.5, epsilon=1e-3)
+    out = layer([image, residual]).numpy()
+    for i in range(2):
+        gain = np.sqrt(image[i].astype(np.float64).var() + 1e-6) / 0.5
+        np.testing.assert_allclose(out[i], residual[i] * gain, rtol=1e-5)
+    assert not layer.weights
+    again = models.ContrastGain.from_config(layer.get_config())
+    assert (again.reference, again.epsilon) == (0.5, 1e-3)
+    with pytest.raises(ValueError, match="ContrastGain: reference"):
+        models.ContrastGain(reference=0)
+
+
+def _residual_ratio(model, x, k):
+    """std of the model's residual on x's contrast scaled by k, over that on x."""
+    mean = x.mean()
+    flat = (mean + k * (x - mean)).astype(np.float32)
+    return float((model(flat).numpy() - flat).std() / (model(x).numpy() - x).std())
+
+
+def test_contrast_residual_makes_the_correction_follow_the_inputs_contrast(tmp_path):
+    """Instance norm hides the input's contrast from the U-Net: its residual stays the
+    same size when the input is made flat. The gain scales it with the contrast."""
+    from semgan_core import kernels
+
+    psf = _psf_file(tmp_path, kernels.ASSUMED_PSF)
+    x = (0.6 * _image(128, seed=10)).astype(np.float32)
+    ratios = {}
+    for ref in (0.0, 0.25):
+        model = _unet(psf, residual=True, contrast_residual=ref)
+        rng = np.random.default_rng(4)
+        for w in model.get_layer("G_unet").layers[-1].weights:
+            w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+        np.testing.assert_array_equal(model(x).numpy().shape, x.shape)
+        ratios[ref] = _residual_ratio(model, x, 0.3)
+    assert ratios[0.0] > 0.8                                 # the plain residual: invariant
+    assert 0.25 < ratios[0.25] < 0.35                        # scaled with the contrast
+
+
+def test_unet_with_contrast_residual_starts_as_the_identity_and_round_trips(tmp_path):
+    from semgan_core import kernels
+
+    model = _unet(_psf_file(tmp_path, kernels.ASSUMED_PSF), residual=True,
+                  contrast_residual=0.25)
+    assert model.get_layer("contrast_gain").reference == 0.25
+    x = _image(128, seed=11)
+    np.testing.assert_array_equal(model(x).numpy(), x)
+    rng = np.random.default_rng(5)
+    for w in model.get_layer("G_unet").layers[-1].weights:
+        w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+    y = model(x).numpy()
+    path = generators.save_generator(model, tmp_path / "g.keras", metadata={
+        "generator": "unet", "mode": "synthesized-pairs", "degradation": "C",
+        "recipe": "paper"})
+    np.testing.assert_allclose(generators.load_generator(path, ensemble=1)(x).numpy(), y,
+                               atol=1e-6)
