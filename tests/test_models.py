@@ -196,6 +196,21 @@ def _unet(path, **changes):
     return recipes.build_unet(cfg, "G")
 
 
+def _move_output_layer(model, seed):
+    """Move the zero-initialised output layer, so a model is checked off the identity."""
+    rng = np.random.default_rng(seed)
+    for w in model.get_layer("G_unet").layers[-1].weights:
+        w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+
+
+def _reloaded(model, path, degradation="A"):
+    """Save ``model`` as a generator file at ``path`` and load it back (one pass)."""
+    path = generators.save_generator(model, path, metadata={
+        "generator": "unet", "mode": "synthesized-pairs", "degradation": degradation,
+        "recipe": "paper"})
+    return generators.load_generator(path, ensemble=1)
+
+
 @pytest.fixture(scope="module")
 def wiener_unet(tmp_path_factory):
     from semgan_core import kernels
@@ -316,15 +331,9 @@ def test_unet_with_a_noise_level_map_starts_as_the_identity_and_round_trips(tmp_
     assert not model.get_layer("noise_level").weights
     x = _image(128, seed=8)
     np.testing.assert_array_equal(model(x).numpy(), x)
-    rng = np.random.default_rng(2)
-    for w in model.get_layer("G_unet").layers[-1].weights:
-        w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+    _move_output_layer(model, seed=2)
     y = model(x).numpy()
-    path = generators.save_generator(model, tmp_path / "g.keras", metadata={
-        "generator": "unet", "mode": "synthesized-pairs", "degradation": "A",
-        "recipe": "paper"})
-    np.testing.assert_allclose(generators.load_generator(path, ensemble=1)(x).numpy(), y,
-                               atol=1e-6)
+    np.testing.assert_allclose(_reloaded(model, tmp_path / "g.keras")(x).numpy(), y, atol=1e-6)
     again = models.NoiseLevelMap.from_config(models.NoiseLevelMap(scale=2.0).get_config())
     assert again.scale == 2.0
     # the map is the U-Net's fourth input channel and follows the input's noise
@@ -368,9 +377,7 @@ def test_contrast_residual_makes_the_correction_follow_the_inputs_contrast(tmp_p
     ratios = {}
     for ref in (0.0, 0.25):
         model = _unet(psf, residual=True, contrast_residual=ref)
-        rng = np.random.default_rng(4)
-        for w in model.get_layer("G_unet").layers[-1].weights:
-            w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+        _move_output_layer(model, seed=4)
         np.testing.assert_array_equal(model(x).numpy().shape, x.shape)
         ratios[ref] = _residual_ratio(model, x, 0.3)
     assert ratios[0.0] > 0.8                                 # the plain residual: invariant
@@ -385,12 +392,7 @@ def test_unet_with_contrast_residual_starts_as_the_identity_and_round_trips(tmp_
     assert model.get_layer("contrast_gain").reference == 0.25
     x = _image(128, seed=11)
     np.testing.assert_array_equal(model(x).numpy(), x)
-    rng = np.random.default_rng(5)
-    for w in model.get_layer("G_unet").layers[-1].weights:
-        w.assign(rng.normal(0, 0.05, w.shape).astype(np.float32))
+    _move_output_layer(model, seed=5)
     y = model(x).numpy()
-    path = generators.save_generator(model, tmp_path / "g.keras", metadata={
-        "generator": "unet", "mode": "synthesized-pairs", "degradation": "C",
-        "recipe": "paper"})
-    np.testing.assert_allclose(generators.load_generator(path, ensemble=1)(x).numpy(), y,
+    np.testing.assert_allclose(_reloaded(model, tmp_path / "g.keras", "C")(x).numpy(), y,
                                atol=1e-6)
