@@ -128,8 +128,8 @@ class Config:
 SECTIONS: dict[str, tuple[str, ...]] = {
     "run": ("profile", "seed", "recipe"),
     "networks": ("image_size", "width", "bottleneck_norm", "residual", "wiener_psf",
-                 "noise_map", "contrast_residual", "filter_size", "filter_gain", "tone", "disc_norm",
-                 "disc_input"),
+                 "noise_map", "contrast_residual", "filter_size", "filter_gain", "tone",
+                 "disc_norm", "disc_input"),
     "paper_losses": ("lambda_adv", "lambda_cycle", "lambda_identity", "gamma_edge",
                      "edge_operator", "edge_reference"),
     "matching": ("lambda_spectral", "spectral_target", "spectral_cap", "lambda_histogram"),
@@ -187,7 +187,8 @@ _CHOICES = {
 # upper bounds are sanity limits: a value beyond them is a typo, not a setting.
 _RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "seed": (0, None, False), "image_size": (checks.SIZE_MULTIPLE, 8192, False),
-    "width": (0, 16, True), "contrast_residual": (0, 10, False), "filter_size": (1, 255, False), "filter_gain": (0, 1e4, True),
+    "width": (0, 16, True), "contrast_residual": (0, 10, False),
+    "filter_size": (1, 255, False), "filter_gain": (0, 1e4, True),
     "lambda_adv": (0, 1e4, False), "lambda_cycle": (0, 1e4, False),
     "lambda_identity": (0, 1e4, False), "gamma_edge": (0, 1e4, False),
     "lambda_spectral": (0, 1e4, False), "spectral_cap": (1, 1e6, True),
