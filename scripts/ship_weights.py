@@ -67,6 +67,10 @@ def _data_row(data: dict) -> str:
             + (f"noise correlated along rows or columns over {data['row_correlation'][0]:g}-"
                f"{data['row_correlation'][1]:g} px, "
                if data.get("row_correlation") and data["row_correlation"][1] else "")
+            + (f"{data['p_gaussian']} of the blurred ones blurred instead by an isotropic "
+               f"Gaussian of sigma {data['gaussian_sigma'][0]:g}-"
+               f"{data['gaussian_sigma'][1]:g} px without fog, "
+               if data.get("p_gaussian") else "")
             + f"blur strength {data.get('strength')}"
             + (f" (scaling {data['scaling']})" if data.get("scaling") else "")
             + f", seed {data.get('seed')}")
@@ -197,7 +201,7 @@ def _metadata(report: dict, manifest: dict, args) -> dict:
         keys = ("kind", "degradation", "seed", "size", "n_pairs", "data_dir", "extra_clear",
                 "degrader", "psf", "fog", "noise_levels", "p_sharp", "p_clean", "p_fogless",
                 "fog_power", "p_low_contrast", "contrast", "low_contrast_fog",
-                "row_correlation", "strength", "scaling")
+                "row_correlation", "strength", "scaling", "p_gaussian", "gaussian_sigma")
     data = {k: manifest.get(k) for k in keys}
     data["degradation"] = manifest.get("degradation", manifest.get("recipe"))
     training = {

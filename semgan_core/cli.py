@@ -152,7 +152,8 @@ def _cmd_make_pairs(args: argparse.Namespace) -> int:
         ("low_contrast_fog", False if args.low_contrast_fogless else None),
         ("row_correlation", args.row_correlation),
         ("strength", args.strength),
-        ("scaling", args.scaling))
+        ("scaling", args.scaling), ("p_gaussian", args.p_gaussian),
+        ("gaussian_sigma", args.gaussian_sigma))
         if value is not None}
     manifest = restorer.make_pair_dataset(args.data, args.out, degrader=degrader,
                                           extra_clear=args.extra_clear, seed=args.seed,
@@ -337,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "function to the power of the strength and scales the fog's depth "
                    "(default for psf and psf+fog); 'mix' mixes the clear and the fully "
                    "degraded image (the only choice for a generator file)")
+    p.add_argument("--p-gaussian", type=float, default=None, metavar="P",
+                   help="share of the blurred pairs given an isotropic Gaussian blur (no "
+                   "fog) instead of the fitted one, so a light defocus is not sharpened "
+                   "as the blurred domain's mean blur (default 0)")
+    p.add_argument("--gaussian-sigma", type=float, nargs=2, default=None,
+                   metavar=("LOW", "HIGH"),
+                   help="range of that Gaussian's standard deviation in pixels "
+                   "(default 0.3 1.2)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_make_pairs)
 

@@ -86,6 +86,8 @@ CONTRAST = (0.25, 1.0)     # range of that contrast factor, uniform
 LOW_CONTRAST_FOG = True    # the low-contrast share is fogged like the other pairs
 ROW_CORRELATION = (0.0, 0.0)   # range of the noise's correlation along rows (px), uniform
 STRENGTH = (0.1, 1.3)      # blur strength s of the other pairs, uniform
+P_GAUSSIAN = 0.0           # share of the blurred pairs given a Gaussian blur instead
+GAUSSIAN_SIGMA = (0.3, 1.2)    # range of that Gaussian's standard deviation (px), uniform
 #: How the strength acts: 'otf' scales the fitted blur (``|H| ** s``) and fog depth,
 #: 'mix' mixes the clear and the fully degraded crop (the only way for a generator).
 SCALINGS = ("otf", "mix")
@@ -213,7 +215,8 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                       p_fogless=P_FOGLESS, fog_power=FOG_POWER,
                       p_low_contrast=P_LOW_CONTRAST, contrast=CONTRAST,
                       low_contrast_fog=LOW_CONTRAST_FOG, row_correlation=ROW_CORRELATION,
-                      strength=STRENGTH, scaling=None, n_fit=300, seed=0):
+                      strength=STRENGTH, scaling=None, p_gaussian=P_GAUSSIAN,
+                      gaussian_sigma=GAUSSIAN_SIGMA, n_fit=300, seed=0):
     """Write a paired training folder synthesised from an unpaired dataset's clear domain.
 
     Parameters
@@ -290,6 +293,17 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         depth times ``s``); ``'mix'``: ``c + s (D(c) - c)`` (:func:`synthesize_pair`).
         None: ``'otf'`` for a fitted degrader, ``'mix'`` for a generator file (which
         allows only ``'mix'``).
+    p_gaussian : float
+        Share of the blurred pairs, in [0, 1], blurred instead by an isotropic Gaussian
+        (:func:`semgan_core.kernels.gaussian_kernel`) of standard deviation drawn from
+        ``gaussian_sigma``, without fog; only with ``scaling='otf'``. The fitted PSF is
+        the blurred domain's *mean* blur: where that domain mixes blurs of different
+        shapes (degradation C: Gaussian or horizontal motion, image by image) it is
+        neither, and a restorer trained on it alone sharpens a light isotropic defocus
+        as if it were that mean blur, over-sharpening fine texture. A little defocus is
+        the commonest blur of a micrograph whatever the sample.
+    gaussian_sigma : (float, float)
+        Range of that standard deviation in pixels, > 0, uniform.
     n_fit : int
         Images of each domain for the noise levels and the PSF.
     seed : int
@@ -331,6 +345,12 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
     if not 0 < k_low <= k_high:
         raise ValueError(f"{func}: contrast must be a range (low, high) in (0, 1], "
                          f"got {contrast!r}")
+    checks.check_number(func, "p_gaussian", p_gaussian, low=0, high=1)
+    g_low, g_high = (checks.check_number(func, "gaussian_sigma", v, low=0, strict=True)
+                     for v in gaussian_sigma)
+    if g_low > g_high:
+        raise ValueError(f"{func}: gaussian_sigma must be a range (low, high), "
+                         f"got {gaussian_sigma!r}")
     low, high = (checks.check_number(func, "strength", v, low=0) for v in strength)
     if low > high:
         raise ValueError(f"{func}: strength must be a range (low, high), got {strength!r}")
@@ -350,6 +370,9 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                          f"scaling 'otf' and p_low_contrast above 0, got degrader "
                          f"{str(degrader)!r}, scaling {scaling!r}, p_low_contrast "
                          f"{p_low_contrast!r}")
+    if p_gaussian and scaling != "otf":
+        raise ValueError(f"{func}: p_gaussian needs scaling 'otf' (a fitted degrader), "
+                         f"got scaling {scaling!r}")
     if fog_power != 1 and (str(degrader) != "psf+fog" or scaling != "otf"):
         raise ValueError(f"{func}: fog_power needs degrader 'psf+fog' with scaling 'otf', "
                          f"got degrader {str(degrader)!r}, scaling {scaling!r}")
@@ -403,7 +426,13 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         correlation, columns = 0.0, False
         if c_high > 0:                                       # no draw when (0, 0)
             correlation, columns = float(rng.uniform(c_low, c_high)), bool(rng.integers(2))
-        if scaling == "otf":
+        g_sigma = 0.0
+        if p_gaussian and s > 0 and rng.random() < p_gaussian:   # no draw when 0
+            g_sigma = float(rng.uniform(g_low, g_high))
+            fog = False
+            degraded = kernels.convolve(full, kernels.gaussian_kernel(
+                2 * int(np.ceil(3 * g_sigma)) + 1, g_sigma))
+        elif scaling == "otf":
             degraded = degrade(full, s, fog=fog)
         clear, degraded = _crop(full, box, flip, rot), _crop(degraded, box, flip, rot)
         turn = np.transpose if columns else np.asarray      # noise down the columns
@@ -415,10 +444,12 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         images.write_image(tmp / folder / name, noisy)
         images.write_image(tmp / f"{folder}_gt" / name, clear)
         records[name] = {"source": str(path), "strength": s, "sigma": sigma}
-        if p_fogless or not low_contrast_fog:
+        if p_fogless or not low_contrast_fog or p_gaussian:
             records[name]["fog"] = fog
         if p_low_contrast:
             records[name]["contrast"] = k_contrast
+        if p_gaussian:
+            records[name]["gaussian_sigma"] = g_sigma    # 0: the fitted blur
         if c_high > 0:
             records[name]["row_correlation"] = correlation
             records[name]["correlated_along"] = "columns" if columns else "rows"
@@ -433,6 +464,7 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
                 "row_correlation": [c_low, c_high],
                 "strength": [low, high],
                 "scaling": scaling,
+                "p_gaussian": p_gaussian, "gaussian_sigma": [g_low, g_high],
                 "seed": seed, **description,
                 "noise_levels": {q: float(np.quantile(levels, q)) for q in (0, .25, .5, .75, 1)},
                 "images": records, "versions": results.library_versions()}

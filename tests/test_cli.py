@@ -366,6 +366,8 @@ def test_make_pairs_defaults_are_the_librarys(capsys):
                  "grey levels (default: fogged like the other pairs)",
                  f"along the scan line (default {restorer.ROW_CORRELATION[0]:g} "
                  f"{restorer.ROW_CORRELATION[1]:g}: white noise)",
+                 f"mean blur (default {restorer.P_GAUSSIAN:g})",
+                 f"(default {restorer.GAUSSIAN_SIGMA[0]:g} {restorer.GAUSSIAN_SIGMA[1]:g})",
                  "train --paired", "clear images", "unpaired blurred images"):
         assert text in help_text, text
 
@@ -376,7 +378,8 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
             f"status = cli.main(['make-pairs', {str(tiny_unpaired)!r}, '--out', "
             f"{str(out)!r}, '--degrader', 'psf+fog', '--n-pairs', '5', '--size', '128', "
             "'--p-fogless', '0.5', '--fog-power', '3', '--p-low-contrast', '0.4', '--contrast', '0.5', "
-            "'0.7', '--low-contrast-fogless', '--row-correlation', '0', '1']); "
+            "'0.7', '--low-contrast-fogless', '--row-correlation', '0', '1', '--p-gaussian', '0.2', "
+            "'--gaussian-sigma', '0.4', '0.9']); "
             "print('tensorflow imported:', 'tensorflow' in sys.modules); sys.exit(status)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -389,6 +392,7 @@ def test_make_pairs_with_fog_reports_the_fit_without_tensorflow(tiny_unpaired, t
     assert (_manifest(out)["p_low_contrast"], _manifest(out)["contrast"]) == (0.4, [0.5, 0.7])
     assert _manifest(out)["low_contrast_fog"] is False
     assert _manifest(out)["row_correlation"] == [0.0, 1.0]
+    assert (_manifest(out)["p_gaussian"], _manifest(out)["gaussian_sigma"]) == (0.2, [0.4, 0.9])
     assert (f"degrader psf+fog; fitted fog: airlight {fog['airlight']:.2f}, "
             f"tau {fog['tau'][0]:g}-{fog['tau'][1]:g}; noise level median") in summary
 

@@ -333,6 +333,43 @@ def test_make_pair_dataset_correlates_the_noise_along_rows_or_columns(unpaired, 
     assert set(along) == {"rows", "columns"}
 
 
+def test_make_pair_dataset_blurs_the_gaussian_share_with_a_gaussian(foggy, tmp_path):
+    # every pair blurred and fogged at full strength, except the Gaussian share: an
+    # isotropic Gaussian of the drawn sigma alone, no fog
+    options = dict(degrader="psf+fog", n_pairs=24, n_fit=16, p_sharp=0, p_clean=1,
+                   strength=(1, 1))
+    plain = restorer.make_pair_dataset(foggy, tmp_path / "plain", **options)
+    assert restorer.P_GAUSSIAN == 0 and "gaussian_sigma" not in plain["images"]["000000.png"]
+    folder = tmp_path / "g"
+    manifest = restorer.make_pair_dataset(foggy, folder, p_gaussian=0.5,
+                                          gaussian_sigma=(0.4, 0.8), **options)
+    assert manifest["p_gaussian"] == 0.5 and manifest["gaussian_sigma"] == [0.4, 0.8]
+    sigmas = []
+    for name, record in sorted(manifest["images"].items()):
+        sub = "testA" if name < f"{restorer.N_SAMPLES:06d}" else "trainA"
+        clear = images.read_image(folder / f"{sub}_gt" / name)
+        noisy = images.read_image(folder / sub / name)
+        g = record["gaussian_sigma"]
+        sigmas.append(g)
+        if g == 0:                                     # the fitted blur and the fog
+            continue
+        assert 0.4 <= g <= 0.8 and record["fog"] is False
+        interior = np.s_[8:-8, 8:-8]
+        gap = np.abs(noisy - kernels.convolve(clear, kernels.gaussian_kernel(7, g)))[interior]
+        other = np.abs(noisy - kernels.convolve(clear, kernels.gaussian_kernel(7, g + 0.3)))
+        # a Gaussian is symmetric: the crop's flips and turns do not matter
+        assert gap.max() < 2 / 255 and other[interior].max() > 2 * gap.max()
+    sigmas = np.array(sigmas)
+    assert 0 < (sigmas > 0).sum() < len(sigmas)
+    # the sharp pairs draw nothing: without blurred pairs the folder is the plain one
+    sharp = dict(options, p_sharp=1)
+    a = restorer.make_pair_dataset(foggy, tmp_path / "a", **sharp)
+    b = restorer.make_pair_dataset(foggy, tmp_path / "b", p_gaussian=0.5, **sharp)
+    assert [r["source"] for r in a["images"].values()] == [
+        r["source"] for r in b["images"].values()]
+    assert all(r["gaussian_sigma"] == 0 for r in b["images"].values())
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(n_pairs=3), "n_pairs must be an integer >= 5"),
     (dict(p_low_contrast=1.5), "p_low_contrast must be"),
@@ -350,6 +387,10 @@ def test_make_pair_dataset_correlates_the_noise_along_rows_or_columns(unpaired, 
     (dict(low_contrast_fog=False, degrader="psf+fog"),
      r"low_contrast_fog=False needs .* p_low_contrast 0\.0"),
     (dict(fog_power=3), r"fog_power needs degrader 'psf\+fog' with scaling 'otf'"),
+    (dict(p_gaussian=1.5), "p_gaussian must be"),
+    (dict(gaussian_sigma=(0.0, 1.0)), "gaussian_sigma must be"),
+    (dict(gaussian_sigma=(1.0, 0.5)), r"gaussian_sigma must be a range \(low, high\)"),
+    (dict(p_gaussian=0.3, scaling="mix"), "p_gaussian needs scaling 'otf'"),
     (dict(size=100), "size"),
     (dict(p_sharp=1.5), "p_sharp must be"),
     (dict(strength=(1.2, 0.3)), r"strength must be a range \(low, high\)"),
