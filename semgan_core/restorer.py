@@ -40,8 +40,9 @@ it sharpens the rest; in decibels every crop counts alike. The exact ``make-data
 ``contrast_residual=0.25``, :class:`semgan_core.models.ContrastGain`: the U-Net's instance
 norms hide the input's contrast from it, so its correction was as large on a flat crop
 as on a crop of typical contrast, and flat crops were sharpened and stretched too much;
-times the input's standard deviation the correction follows the contrast). For
-degradations with fog
+times the input's standard deviation the correction follows the contrast; C's fine-tune
+also runs on pairs of which half the blurred ones have an isotropic Gaussian blur,
+``p_gaussian``). For degradations with fog
 (B, C) the ``'psf+fog'`` degrader also fits eq. 18's fog; a clear -> blurred generator
 (the filter recipe's ``generator_F.keras``) can stand in for any degradation.
 
@@ -298,10 +299,11 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         (:func:`semgan_core.kernels.gaussian_kernel`) of standard deviation drawn from
         ``gaussian_sigma``, without fog; only with ``scaling='otf'``. The fitted PSF is
         the blurred domain's *mean* blur: where that domain mixes blurs of different
-        shapes (degradation C: Gaussian or horizontal motion, image by image) it is
-        neither, and a restorer trained on it alone sharpens a light isotropic defocus
-        as if it were that mean blur, over-sharpening fine texture. A little defocus is
-        the commonest blur of a micrograph whatever the sample.
+        shapes (degradation C: a Gaussian, a horizontal motion or a disk, image by
+        image) it is none of them, and a restorer trained on it alone sharpens a light
+        isotropic defocus as if it were that mean blur (on the book's validation crops
+        it lost most on fine texture: the reproduction notes give the numbers). A little
+        defocus is the commonest blur of a micrograph whatever the sample.
     gaussian_sigma : (float, float)
         Range of that standard deviation in pixels, > 0, uniform.
     n_fit : int
