@@ -136,6 +136,12 @@ def _cmd_deblur(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _range_argument(parser, flag: str, help: str) -> None:
+    """Add ``flag LOW HIGH``, two floats (None when not given)."""
+    parser.add_argument(flag, type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help=help)
+
+
 def _cmd_make_pairs(args: argparse.Namespace) -> int:
     from semgan_core import restorer
 
@@ -319,20 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of pairs whose clear crop has its contrast scaled down "
                    "(by a factor drawn from --contrast) before it is degraded, so a clean "
                    "low-contrast image is not taken for a fogged one (default 0)")
-    p.add_argument("--contrast", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
-                   help="range of that contrast factor, in (0, 1] (default 0.25 1)")
+    _range_argument(p, "--contrast",
+                    "range of that contrast factor, in (0, 1] (default 0.25 1)")
     p.add_argument("--low-contrast-fogless", action="store_true",
                    help="with psf+fog and --p-low-contrast: never fog the low-contrast "
                    "share, so a flat crop that the fog has not brightened is left at its "
                    "grey levels (default: fogged like the other pairs)")
-    p.add_argument("--row-correlation", type=float, nargs=2, default=None,
-                   metavar=("LOW", "HIGH"),
-                   help="range, in pixels, of the noise's correlation along the rows (the "
-                   "scan line), drawn per pair; real micrographs' noise is smoothed along "
-                   "the scan line (default 0 0: white noise)")
-    p.add_argument("--strength", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
-                   help="range of the blur strength of the other pairs, 1 = the fitted "
-                   "blur (default 0.1 1.3)")
+    _range_argument(p, "--row-correlation",
+                    "range, in pixels, of the noise's correlation along the rows (the "
+                    "scan line), drawn per pair; real micrographs' noise is smoothed along "
+                    "the scan line (default 0 0: white noise)")
+    _range_argument(p, "--strength",
+                    "range of the blur strength of the other pairs, 1 = the fitted "
+                    "blur (default 0.1 1.3)")
     p.add_argument("--scaling", choices=("otf", "mix"), default=None,
                    help="how the strength acts: 'otf' raises the fitted blur's transfer "
                    "function to the power of the strength and scales the fog's depth "
@@ -342,10 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of the blurred pairs given an isotropic Gaussian blur (no "
                    "fog) instead of the fitted one, so a light defocus is not sharpened "
                    "as the blurred domain's mean blur (default 0)")
-    p.add_argument("--gaussian-sigma", type=float, nargs=2, default=None,
-                   metavar=("LOW", "HIGH"),
-                   help="range of that Gaussian's standard deviation in pixels "
-                   "(default 0.3 1.2)")
+    _range_argument(p, "--gaussian-sigma",
+                    "range of that Gaussian's standard deviation in pixels (default 0.3 1.2)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_make_pairs)
 
