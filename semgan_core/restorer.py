@@ -302,8 +302,8 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         shapes (degradation C: a Gaussian, a horizontal motion or a disk, image by
         image) it is none of them, and a restorer trained on it alone sharpens a light
         isotropic defocus as if it were that mean blur (on the book's validation crops
-        it lost most on fine texture: the reproduction notes give the numbers). A little
-        defocus is the commonest blur of a micrograph whatever the sample.
+        it lost most on fine texture: the reproduction notes give the numbers), while a
+        light defocus can blur a micrograph of any sample.
     gaussian_sigma : (float, float)
         Range of that standard deviation in pixels, > 0, uniform.
     n_fit : int
