@@ -305,7 +305,8 @@ def make_pair_dataset(data_dir, out, *, degrader="psf", n_pairs=6000, size=128,
         it lost most on fine texture: the reproduction notes give the numbers), while a
         light defocus can blur a micrograph of any sample.
     gaussian_sigma : (float, float)
-        Range of that standard deviation in pixels, > 0, uniform.
+        Range of that standard deviation in pixels, > 0, uniform. (Such a pair's
+        recorded ``strength`` is the one drawn before the choice, and unused.)
     n_fit : int
         Images of each domain for the noise levels and the PSF.
     seed : int
